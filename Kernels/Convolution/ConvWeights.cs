@@ -1,0 +1,48 @@
+using FastInfer.Kernels.Gemm;
+using FastInfer.Kernels.Memory;
+
+namespace FastInfer.Kernels.Convolution;
+
+/// <summary>
+/// A convolution's filters packed once at session creation (one packed GEMM left operand per group) and
+/// its bias, kept with the plan. Depends only on channels, kernel size and group, not on the image size.
+/// </summary>
+public sealed unsafe class ConvWeights : IDisposable
+{
+    public int OutChannels { get; }
+    public int InChannelsPerGroup { get; }
+    public int KernelHeight { get; }
+    public int KernelWidth { get; }
+    public int Group { get; }
+    internal PackedMatrix[] PackedGroups { get; }
+    internal AlignedBuffer? Bias { get; }
+    /// <summary>The filters as given (OIHW), kept for paths that read them directly (depthwise).</summary>
+    internal AlignedBuffer Raw { get; }
+
+    /// <param name="weights">OIHW filters: [M, C/group, KH, KW].</param>
+    /// <param name="bias">[M] or null.</param>
+    public ConvWeights(int outChannels, int inChannelsPerGroup, int kernelHeight, int kernelWidth, int group, float* weights, float* bias)
+    {
+        OutChannels = outChannels; InChannelsPerGroup = inChannelsPerGroup;
+        KernelHeight = kernelHeight; KernelWidth = kernelWidth; Group = group;
+        int mg = outChannels / group, k = inChannelsPerGroup * kernelHeight * kernelWidth;
+        long total = (long)outChannels * k;
+        Raw = new AlignedBuffer(total * sizeof(float), zero: false);
+        Buffer.MemoryCopy(weights, Raw.Pointer, total * sizeof(float), total * sizeof(float));
+        PackedGroups = new PackedMatrix[group];
+        for (int g = 0; g < group; g++)
+            PackedGroups[g] = Sgemm.PackA(false, mg, k, weights + (long)g * mg * k, k);
+        if (bias != null)
+        {
+            Bias = new AlignedBuffer((long)outChannels * sizeof(float), zero: false);
+            Buffer.MemoryCopy(bias, Bias.Pointer, outChannels * sizeof(float), outChannels * sizeof(float));
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in PackedGroups) p.Dispose();
+        Bias?.Dispose();
+        Raw.Dispose();
+    }
+}
