@@ -11,12 +11,13 @@ namespace FastInfer.Tests.Formats.Onnx;
 /// </summary>
 public class OnnxFuzzTests
 {
-    public static TheoryData<string> Models => new() { "conv", "if", "mixed" };
+    public static TheoryData<string> Models => new() { "conv", "if", "mixed", "full" };
 
     private static byte[] Seed(string name) => (name switch
     {
         "conv" => PbBuild.SmallConv(),
         "if" => PbBuild.SmallIf(),
+        "full" => OnnxReaderTests.FullModel(),
         _ => PbBuild.SmallMixed(),
     }).ToByteArray();
 
@@ -26,10 +27,12 @@ public class OnnxFuzzTests
     {
         byte[] seed = Seed(model);
         using (OnnxReader.Load(seed)) { } // the seed itself is valid
-        var random = new Random(20240611 + model.Length);
+        var random = new Random(20240611 + model.Length * 31 + model[0]);
         var limits = new ReaderLimits { MaxTensorBytes = 1 << 20, MaxTotalWeightBytes = 1 << 22 };
         int accepted = 0, rejected = 0;
-        for (int i = 0; i < 1500; i++)
+        // FASTINFER_FUZZ_ITERATIONS raises the count for a longer local run; the default keeps the suite fast.
+        int iterations = int.TryParse(Environment.GetEnvironmentVariable("FASTINFER_FUZZ_ITERATIONS"), out int n) ? n : 1500;
+        for (int i = 0; i < iterations; i++)
         {
             byte[] bytes = Mutate(seed, random);
             try
@@ -55,7 +58,7 @@ public class OnnxFuzzTests
                 Assert.Fail($"mutation {i} of '{model}' as a tensor threw {e.GetType().Name}: {e.Message}\nbytes: {Convert.ToHexString(bytes)}");
             }
         }
-        Assert.True(rejected > 100, $"only {rejected} of 1500 mutations were rejected; the fuzz is not reaching the checks");
+        Assert.True(rejected > 100, $"only {rejected} of {iterations} mutations were rejected; the fuzz is not reaching the checks");
         Assert.True(accepted > 0);
     }
 
