@@ -3,7 +3,7 @@ using FastInfer.Ir;
 using Google.Protobuf;
 using Xunit;
 
-namespace FastInfer.Tests.Formats.Onnx;
+namespace FastInfer.Tests.Formats.OnnxTests;
 
 /// <summary><see cref="ModelReader"/> picks the reader from the file's first bytes.</summary>
 [Collection(nameof(ModelReaderTests))] // the loader hooks are static; keep these tests from running alongside each other

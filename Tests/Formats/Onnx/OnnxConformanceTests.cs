@@ -4,7 +4,7 @@ using Xunit;
 using Xunit.Abstractions;
 using Pb = global::Onnx;
 
-namespace FastInfer.Tests.Formats.Onnx;
+namespace FastInfer.Tests.Formats.OnnxTests;
 
 /// <summary>The ONNX project's node conformance cases, parsed by our reader and checked against Google's parse.</summary>
 public class OnnxConformanceTests(ITestOutputHelper output)

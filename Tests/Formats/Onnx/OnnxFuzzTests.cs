@@ -3,7 +3,7 @@ using FastInfer.Formats.Onnx;
 using Google.Protobuf;
 using Xunit;
 
-namespace FastInfer.Tests.Formats.Onnx;
+namespace FastInfer.Tests.Formats.OnnxTests;
 
 /// <summary>
 /// A deterministic mutation fuzz over small valid models: whatever the bytes, the reader either succeeds or throws

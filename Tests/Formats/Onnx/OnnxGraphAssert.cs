@@ -1,7 +1,7 @@
 using FastInfer.Ir;
 using Xunit;
 
-namespace FastInfer.Tests.Formats.Onnx;
+namespace FastInfer.Tests.Formats.OnnxTests;
 
 /// <summary>Deep equality of two graphs, tensor bytes included.</summary>
 internal static class OnnxGraphAssert

@@ -4,7 +4,7 @@ using Microsoft.Win32.SafeHandles;
 using Xunit;
 using Pb = global::Onnx;
 
-namespace FastInfer.Tests.Formats.Onnx;
+namespace FastInfer.Tests.Formats.OnnxTests;
 
 /// <summary>A fact that runs only when FASTINFER_BIG_TESTS=1: it writes gigabytes to the temp folder.</summary>
 public sealed class BigTestFactAttribute : FactAttribute

@@ -5,9 +5,9 @@ using Xunit;
 using Pb = global::Onnx;
 using DT = global::Onnx.TensorProto.Types.DataType;
 using AT = global::Onnx.AttributeProto.Types.AttributeType;
-using static FastInfer.Tests.Formats.Onnx.PbBuild;
+using static FastInfer.Tests.Formats.OnnxTests.PbBuild;
 
-namespace FastInfer.Tests.Formats.Onnx;
+namespace FastInfer.Tests.Formats.OnnxTests;
 
 /// <summary>Malformed, truncated and hostile input: each must fail with a <see cref="ModelFormatException"/> that says what and where.</summary>
 public class OnnxMalformedTests

@@ -6,7 +6,7 @@ using Pb = global::Onnx;
 using DT = global::Onnx.TensorProto.Types.DataType;
 using AT = global::Onnx.AttributeProto.Types.AttributeType;
 
-namespace FastInfer.Tests.Formats.Onnx;
+namespace FastInfer.Tests.Formats.OnnxTests;
 
 /// <summary>Models built with Google's protobuf classes, parsed by <see cref="OnnxReader"/>, every field checked.</summary>
 public class OnnxReaderTests

@@ -1,6 +1,6 @@
 using Xunit;
 
-namespace FastInfer.Tests.Formats.Onnx;
+namespace FastInfer.Tests.Formats.OnnxTests;
 
 /// <summary>Finds the data the ONNX tests use outside the repository; tests that need it are skipped when it is absent.</summary>
 internal static class OnnxTestPaths

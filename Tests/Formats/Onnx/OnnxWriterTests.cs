@@ -6,7 +6,7 @@ using Pb = global::Onnx;
 using DT = global::Onnx.TensorProto.Types.DataType;
 using AT = global::Onnx.AttributeProto.Types.AttributeType;
 
-namespace FastInfer.Tests.Formats.Onnx;
+namespace FastInfer.Tests.Formats.OnnxTests;
 
 /// <summary><see cref="OnnxWriter"/> output checked by Google's parser, and read back by ours.</summary>
 public class OnnxWriterTests

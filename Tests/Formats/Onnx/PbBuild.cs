@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Pb = global::Onnx;
 
-namespace FastInfer.Tests.Formats.Onnx;
+namespace FastInfer.Tests.Formats.OnnxTests;
 
 /// <summary>Builds test models with Google's generated protobuf classes (an implementation independent of ours), and raw wire bytes.</summary>
 internal static class PbBuild

@@ -4,7 +4,7 @@ using FastInfer.Ir;
 using Xunit;
 using Pb = global::Onnx;
 
-namespace FastInfer.Tests.Formats.Onnx;
+namespace FastInfer.Tests.Formats.OnnxTests;
 
 /// <summary>A real model: ResNet18 (opset 8, IR 3, initializers also listed as graph inputs).</summary>
 public class ResNet18Tests(Xunit.Abstractions.ITestOutputHelper output)
