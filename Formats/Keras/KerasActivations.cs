@@ -72,6 +72,7 @@ internal sealed partial class KerasConverter
         int axis;
         if (x.Layout == Layout.FlatChannelsFirst) axis = 1; // the whole flat vector: order does not matter
         else axis = KerasLayout.PhysicalAxis(kerasAxis, x.Rank, x.Layout);
+        if (axis == x.Rank - 1) axis = -1;
         return B.Node(op, scope, [x.Value], NodeAttribute.Of("axis", (long)axis));
     }
 }
