@@ -136,11 +136,13 @@ internal sealed partial class KerasConverter
         return new KTensor(name, shape, Layout.Plain);
     }
 
+    private readonly Dictionary<string, string> _renamed = new(StringComparer.Ordinal);
+
     private void AddOutput(string name, KTensor t)
     {
         var plain = B.Plain(t);
         var graph = B.Graph;
-        string value = plain.Value;
+        string value = _renamed.GetValueOrDefault(plain.Value, plain.Value);
         bool isInput = graph.Inputs.Any(i => i.Name == value);
         bool usedOutput = graph.Outputs.Any(o => o.Name == value);
         string outName;
@@ -157,8 +159,7 @@ internal sealed partial class KerasConverter
                 for (int i = 0; i < node.Outputs.Count; i++) if (node.Outputs[i] == value) node.Outputs[i] = outName;
                 for (int i = 0; i < node.Inputs.Count; i++) if (node.Inputs[i] == value) node.Inputs[i] = outName;
             }
-            for (int i = 0; i < graph.Outputs.Count; i++)
-                if (graph.Outputs[i].Name == value) graph.Outputs[i] = graph.Outputs[i] with { Name = outName };
+            _renamed[value] = outName;
         }
         var dims = plain.Shape.Select((d, i) => d >= 0 ? Dimension.Fixed(d) : Dimension.Symbolic(i == 0 ? "batch" : null)).ToList();
         graph.Outputs.Add(new ValueInfo(outName, DataType.Float, dims));

@@ -72,7 +72,12 @@ public static class KerasReader
     internal static ModelGraph Build(JsonElement modelConfig, string? file, ReaderLimits limits, string? kerasVersion,
         Func<KerasModelConfig, string?, IKerasWeightSource> weights)
     {
-        var model = KerasModelConfig.Parse(modelConfig, limits, file);
+        KerasModelConfig model;
+        try { model = KerasModelConfig.Parse(modelConfig, limits, file); }
+        catch (Exception e) when (IsMalformed(e))
+        {
+            throw new ModelFormatException($"the model config is malformed: {e.Message}", file, "model_config", e);
+        }
         var graph = new ModelGraph
         {
             Name = model.Name,
@@ -97,12 +102,21 @@ public static class KerasReader
             graph.Dispose();
             throw new ModelFormatException(e.Message, file, e.Location, e);
         }
+        catch (Exception e) when (IsMalformed(e))
+        {
+            graph.Dispose();
+            throw new ModelFormatException($"the model is malformed: {e.Message}", file, inner: e);
+        }
         catch
         {
             graph.Dispose();
             throw;
         }
     }
+
+    /// <summary>Exceptions that malformed JSON values or inconsistent sizes raise while converting.</summary>
+    private static bool IsMalformed(Exception e) => e is InvalidOperationException or FormatException or OverflowException
+        or IndexOutOfRangeException or ArgumentException or KeyNotFoundException or InvalidCastException;
 
     /// <summary>The Keras major version; files without <c>keras_version</c> are Keras 1.</summary>
     internal static int MajorVersion(string? version)

@@ -252,6 +252,65 @@ public class KerasSyntheticModelTests
         finally { File.Delete(path); }
     }
 
+    [Fact]
+    public void Sequential1D_ZeroPaddingConvSameUpSamplingAvgPoolGlobalMax()
+    {
+        var k = W(4, 2, 3); var b = W(3);
+        SynthLayer[] layers =
+        [
+            new("zp", "ZeroPadding1D", Cfg(("batch_input_shape", new object?[] { null, 9, 2 }), ("padding", new[] { 1, 2 }))),
+            new("conv", "Conv1D", Cfg(("filters", 3), ("kernel_size", 4), ("strides", 2), ("padding", "same"), ("activation", "tanh")), [("kernel", k), ("bias", b)]),
+            new("up", "UpSampling1D", Cfg(("size", 2))),
+            new("ap", "AveragePooling1D", Cfg(("pool_size", 3), ("strides", 2), ("padding", "same"))),
+            new("gmp", "GlobalMaxPooling1D", Cfg()),
+        ];
+        using var g = LoadLegacy(SequentialConfig(layers), layers);
+        Assert.Equal(["Transpose", "Pad", "Conv", "Tanh", "Resize", "AveragePool", "GlobalMaxPool", "Flatten"], KerasAssert.Ops(g));
+        Assert.Equal([3, 2, 4], KerasAssert.Dims(g, "conv/kernel"));
+        var x = KerasAssert.Random(_rng, 2, 9, 2);
+        var y = R.ZeroPad2D(new Tensor([2, 1, 9, 2], x.Data), 0, 0, 1, 2);
+        y = R.Map(R.Conv2D(y, new Tensor([1, 4, 2, 3], k.Data), b.Data, 1, 2, 1, 1, "same"), MathF.Tanh);
+        y = R.Pool2D(R.UpSample2D(y, 1, 2), 1, 3, 1, 2, "same", max: false);
+        KerasAssert.Close(R.GlobalPool(y, max: true), KerasAssert.RunSingle(g, x), 1e-3, 1e-4);
+    }
+
+    [Fact]
+    public void FunctionalTwoInputs_AverageMinimum_KeepDimsPool_RepeatedOutput()
+    {
+        SynthLayer[] layers =
+        [
+            new("in_a", "InputLayer", Cfg(("batch_input_shape", new object?[] { null, 2, 3, 4 }))),
+            new("in_b", "InputLayer", Cfg(("batch_input_shape", new object?[] { null, 2, 3, 4 }))),
+            new("avg", "Average", Cfg(), [], In("in_a", "in_b")),
+            new("mn", "Minimum", Cfg(), [], In("in_a", "in_b")),
+            new("gap", "GlobalAveragePooling2D", Cfg(("keepdims", true)), [], In("avg")),
+        ];
+        string config = FunctionalConfig(layers, new object[] { new object[] { "in_a", 0, 0 }, new object[] { "in_b", 0, 0 } },
+            new object[] { new object[] { "gap", 0, 0 }, new object[] { "mn", 0, 0 }, new object[] { "mn", 0, 0 } }, cls: "Functional");
+        using var g = LoadLegacy(config, layers, "2.4.0");
+        Assert.Equal(["in_a", "in_b"], g.Inputs.Select(i => i.Name));
+        Assert.Equal(["gap", "mn", "mn_1"], g.Outputs.Select(o => o.Name));
+        Assert.Equal("[batch,1,1,4]", KerasAssert.Shape(g.Outputs[0]));
+        var a = KerasAssert.Random(_rng, 2, 2, 3, 4);
+        var b = KerasAssert.Random(_rng, 2, 2, 3, 4);
+        var outs = ReferenceInterpreter.Run(g, new() { ["in_a"] = a, ["in_b"] = b });
+        var avg = R.Zip(a, b, (p, q) => (p + q) / 2);
+        KerasAssert.Close(new Tensor([2, 1, 1, 4], R.GlobalPool(avg, max: false).Data), outs["gap"]);
+        KerasAssert.Close(R.Zip(a, b, MathF.Min), outs["mn"]);
+        KerasAssert.Close(R.Zip(a, b, MathF.Min), outs["mn_1"]);
+    }
+
+    [Fact]
+    public void MalformedConfigValues_GiveModelFormatException()
+    {
+        var d = new SynthLayer("d", "Dense", Cfg(("units", "many"), ("batch_input_shape", new object?[] { null, 4 })), [("kernel", W(4, 2)), ("bias", W(2))]);
+        Assert.Throws<ModelFormatException>(() => LoadLegacy(SequentialConfig([d]), [d]).Dispose());
+        var r = new SynthLayer("r", "Reshape", Cfg(("target_shape", new[] { 3, -1 }), ("batch_input_shape", new object?[] { null, 4 })));
+        Assert.Contains("reshape", Assert.Throws<ModelFormatException>(() => LoadLegacy(SequentialConfig([r]), [r]).Dispose()).Message);
+        var p = new SynthLayer("p", "Permute", Cfg(("dims", new[] { 1, 1 }), ("batch_input_shape", new object?[] { null, 4, 4 })));
+        Assert.Contains("permutation", Assert.Throws<ModelFormatException>(() => LoadLegacy(SequentialConfig([p]), [p]).Dispose()).Message);
+    }
+
     private static SynthLayer DenseLayer(string name, int units, Tensor kernel, Tensor bias, object? extraInput = null) =>
         new(name, "Dense", Cfg(("units", units), ("activation", "linear"), ("use_bias", true), ("batch_input_shape", extraInput)), [("kernel", kernel), ("bias", bias)]);
 
