@@ -100,6 +100,11 @@ internal sealed partial class KerasConverter
         long inC = x.Channels;
         if (groups < 1 || inC % groups != 0 || filters % groups != 0) throw Error(layer, $"groups={groups} does not divide {inC} input and {filters} output channels");
         var w = Weights(layer, useBias ? 2 : 1, useBias ? "kernel, bias" : "kernel");
+        if (n == 1 && w[0].Shape is [var k0, 1, var ci, var co])
+        {
+            // Keras 1 Convolution1D stored its kernel as (filter_length, 1, input_dim, nb_filter).
+            w = [w[0] with { Shape = [k0, ci, co] }, .. w.Skip(1)];
+        }
         CheckShape(layer, w[0], "kernel", [.. k.Select(v => (long)v), inC / groups, filters]);
         if (useBias) CheckShape(layer, w[1], "bias", filters);
         // HWIO → OIHW (1-D: [k, in, out] → [out, in, k]).

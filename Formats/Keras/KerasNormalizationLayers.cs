@@ -23,6 +23,7 @@ internal sealed partial class KerasConverter
         int axis = axes[0];
         long c = x.Shape[axis];
         if (c < 0) throw Error(layer, "the normalized axis has unknown size");
+        if (KerasJson.Int(cfg, 0, "mode") != 0) throw Error(layer, "Keras 1 BatchNormalization modes 1 and 2 (batch statistics at inference) are not supported");
         bool center = KerasJson.Bool(cfg, true, "center"), scale = KerasJson.Bool(cfg, true, "scale");
         float eps = (float)KerasJson.Num(cfg, 1e-3, "epsilon");
         int count = 2 + (center ? 1 : 0) + (scale ? 1 : 0);
