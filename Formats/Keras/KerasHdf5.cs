@@ -1,0 +1,158 @@
+using PureHDF;
+
+namespace FastInfer.Formats.Keras;
+
+/// <summary>A weight array read from HDF5, converted to float32, with its stored shape.</summary>
+internal sealed record WeightArray(string Name, long[] Shape, float[] Data)
+{
+    public string ShapeText => "(" + string.Join(",", Shape) + ")";
+}
+
+/// <summary>HDF5 reading helpers: every string encoding Keras writes, and bounded float tensor reads.</summary>
+internal static class KerasHdf5
+{
+    public static bool HasAttribute(IH5Object obj, string name)
+    {
+        try { return obj.AttributeExists(name); }
+        catch (Exception) { return false; }
+    }
+
+    /// <summary>A scalar string attribute (variable-length or fixed-length), or null when absent.</summary>
+    public static string? ReadStringAttribute(IH5Object obj, string name)
+    {
+        if (!HasAttribute(obj, name)) return null;
+        var attr = obj.Attribute(name);
+        try
+        {
+            var values = ReadStrings(attr);
+            return values.Length == 0 ? "" : values[0];
+        }
+        catch (ModelFormatException) { throw; }
+        catch (Exception e)
+        {
+            throw new ModelFormatException($"attribute '{name}' could not be read as a string: {e.Message}", location: obj.Name, inner: e);
+        }
+    }
+
+    /// <summary>
+    /// A string array attribute: variable-length (ASCII or UTF-8) strings, fixed-length NULLPAD/NULLTERM/SPACEPAD
+    /// strings, or an empty float64 array (Keras' encoding of an empty <c>weight_names</c>). Absent → empty.
+    /// </summary>
+    public static string[] ReadStringArrayAttribute(IH5Object obj, string name)
+    {
+        if (!HasAttribute(obj, name)) return [];
+        try { return ReadStrings(obj.Attribute(name)); }
+        catch (ModelFormatException) { throw; }
+        catch (Exception e)
+        {
+            throw new ModelFormatException($"attribute '{name}' could not be read as strings: {e.Message}", location: obj.Name, inner: e);
+        }
+    }
+
+    private static string[] ReadStrings(IH5Attribute attr)
+    {
+        ulong count = 1;
+        foreach (ulong d in attr.Space.Dimensions) count *= d;
+        var cls = attr.Type.Class;
+        if (count == 0) return [];
+        if (cls is H5DataTypeClass.FloatingPoint or H5DataTypeClass.FixedPoint)
+            throw new ModelFormatException($"attribute '{attr.Name}' holds {count} numbers where strings were expected");
+        if (attr.Space.Rank == 0 || attr.Space.Type == H5DataspaceType.Scalar)
+            return [Clean(attr.Read<string>())];
+        var arr = attr.Read<string[]>();
+        var result = new string[arr.Length];
+        for (int i = 0; i < arr.Length; i++) result[i] = Clean(arr[i]);
+        return result;
+    }
+
+    private static string Clean(string? s) => (s ?? "").TrimEnd('\0', ' ');
+
+    public static bool TryGetGroup(IH5Group parent, string path, out IH5Group group)
+    {
+        group = null!;
+        try
+        {
+            if (!parent.LinkExists(path)) return false;
+            if (parent.Get(path) is IH5Group g) { group = g; return true; }
+        }
+        catch (Exception) { }
+        return false;
+    }
+
+    public static bool TryGetDataset(IH5Group parent, string path, out IH5Dataset dataset)
+    {
+        dataset = null!;
+        try
+        {
+            if (!LinkExistsPath(parent, path)) return false;
+            if (parent.Get(path) is IH5Dataset d) { dataset = d; return true; }
+        }
+        catch (Exception) { }
+        return false;
+    }
+
+    private static bool LinkExistsPath(IH5Group parent, string path)
+    {
+        // LinkExists with a multi-level path requires every intermediate group to exist; walk it.
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        IH5Group g = parent;
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!g.LinkExists(parts[i])) return false;
+            if (i == parts.Length - 1) return true;
+            if (g.Get(parts[i]) is not IH5Group next) return false;
+            g = next;
+        }
+        return false;
+    }
+
+    /// <summary>Reads a float dataset as float32, checking the tensor-size limits before allocating.</summary>
+    public static WeightArray ReadFloats(IH5Dataset ds, string name, ReaderLimits limits, string? file)
+    {
+        var dims = ds.Space.Dimensions;
+        if (dims.Length > limits.MaxRank)
+            throw new ModelFormatException($"weight '{name}' has rank {dims.Length}, over the limit {limits.MaxRank}", file, name);
+        long count = 1;
+        var shape = new long[dims.Length];
+        for (int i = 0; i < dims.Length; i++)
+        {
+            if (dims[i] > (ulong)limits.MaxDim)
+                throw new ModelFormatException($"weight '{name}' has dimension {dims[i]}, over the limit {limits.MaxDim}", file, name);
+            shape[i] = (long)dims[i];
+            count = checked(count * shape[i]);
+        }
+        long bytes = checked(count * 4);
+        if (bytes > limits.MaxTensorBytes || count > Array.MaxLength)
+            throw new ModelFormatException($"weight '{name}' needs {bytes} bytes, over the tensor limit {limits.MaxTensorBytes}", file, name);
+        if (ds.Type.Class != H5DataTypeClass.FloatingPoint)
+            throw new ModelFormatException($"weight '{name}' has element class {ds.Type.Class}; only floating point weights are supported", file, name);
+        float[] data;
+        try
+        {
+            switch (ds.Type.Size)
+            {
+                case 4: data = count == 0 ? [] : ds.Read<float[]>(); break;
+                case 8:
+                    var d = count == 0 ? [] : ds.Read<double[]>();
+                    data = new float[d.Length];
+                    for (int i = 0; i < d.Length; i++) data[i] = (float)d[i];
+                    break;
+                case 2:
+                    var h = count == 0 ? [] : ds.Read<Half[]>();
+                    data = new float[h.Length];
+                    for (int i = 0; i < h.Length; i++) data[i] = (float)h[i];
+                    break;
+                default:
+                    throw new ModelFormatException($"weight '{name}' has a {ds.Type.Size}-byte float type, which is not supported", file, name);
+            }
+        }
+        catch (ModelFormatException) { throw; }
+        catch (Exception e)
+        {
+            throw new ModelFormatException($"weight '{name}' could not be read: {e.Message}", file, name, e);
+        }
+        if (data.LongLength != count)
+            throw new ModelFormatException($"weight '{name}' holds {data.LongLength} values, its shape says {count}", file, name);
+        return new WeightArray(name, shape, data);
+    }
+}
