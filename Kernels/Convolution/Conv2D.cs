@@ -6,18 +6,27 @@ namespace FastInfer.Kernels.Convolution;
 /// <summary>
 /// 2-D convolution over NCHW: per image and group, im2col into the caller's workspace (from the plan's
 /// arena), then one packed GEMM W[M/g × K]·col[K × OH·OW] whose epilogue adds the bias and residual and
-/// applies the activation. 1×1 stride-1 convolutions skip im2col: the input already is the column matrix.
+/// applies the activation. Paths, chosen per shape:
+/// <list type="bullet">
+/// <item>depthwise (group = C = M): direct, vectorized along the output row, no workspace;</item>
+/// <item>1×1 stride 1, no padding: no im2col, the input already is the column matrix;</item>
+/// <item>everything else (strided 1×1 included, where im2col is a plain gather): im2col + packed GEMM.</item>
+/// </list>
 /// </summary>
 public static unsafe class Conv2D
 {
     /// <summary>Scratch bytes <see cref="Run"/> needs for this shape.</summary>
     public static long WorkspaceBytes(in ConvShape s) =>
-        s.IsPointwise ? 0 : (long)s.KernelSize * s.OutHeight * s.OutWidth * sizeof(float);
+        UsesDepthwise(s) || s.IsPointwise ? 0 : (long)s.KernelSize * s.OutHeight * s.OutWidth * sizeof(float);
+
+    /// <summary>Depthwise with one filter per channel: the direct path applies.</summary>
+    private static bool UsesDepthwise(in ConvShape s) => s.IsDepthwise && s.InChannelsPerGroup == 1 && s.OutChannelsPerGroup == 1;
 
     /// <param name="residual">Optional tensor shaped like Y, added before the activation (a fused residual Add).</param>
     public static void Run(in ConvShape s, ConvWeights weights, float* x, float* y, float* residual, Activation activation,
         float* workspace, WorkerPool pool)
     {
+        if (UsesDepthwise(s)) { DepthwiseConv.Run(s, weights, x, y, residual, activation, pool); return; }
         int oh = s.OutHeight, ow = s.OutWidth, spatial = oh * ow;
         int cg = s.InChannelsPerGroup, mg = s.OutChannelsPerGroup;
         for (int n = 0; n < s.Batch; n++)

@@ -1,4 +1,5 @@
 using FastInfer.Kernels.Memory;
+using FastInfer.Kernels.Platform;
 
 namespace FastInfer.Kernels.Gemm;
 
@@ -8,10 +9,15 @@ namespace FastInfer.Kernels.Gemm;
 /// </summary>
 public sealed class PackedMatrix : IDisposable
 {
-    internal PackedMatrix(AlignedBuffer buffer, int rows, int cols, bool isLeftOperand)
+    internal PackedMatrix(AlignedBuffer buffer, int rows, int cols, bool isLeftOperand, IsaLevel isa, int panelWidth)
     {
-        Buffer = buffer; Rows = rows; Cols = cols; IsLeftOperand = isLeftOperand;
+        Buffer = buffer; Rows = rows; Cols = cols; IsLeftOperand = isLeftOperand; Isa = isa; PanelWidth = panelWidth;
     }
+
+    /// <summary>The ISA tier whose micro-kernel tile the panels were cut for (A panels depend on it; B panels do not).</summary>
+    public IsaLevel Isa { get; }
+    /// <summary>Rows per A panel (the tier's Mr) or columns per B panel (16).</summary>
+    public int PanelWidth { get; }
 
     internal AlignedBuffer Buffer { get; }
     /// <summary>Logical rows of op(X): M for a left operand, K for a right one.</summary>

@@ -33,6 +33,12 @@ public static unsafe class Pool2D
         }
     }
 
+    /// <summary>
+    /// One plane per index, one output row at a time: for each filter tap whose input row is inside the image,
+    /// the valid output columns [lo, hi) are computed once and the row is reduced over them with no bounds
+    /// checks — vectorized (TensorPrimitives) for stride 1, a strided gather otherwise. Averages divide by
+    /// per-column counts derived from the same ranges.
+    /// </summary>
     private struct Body : IParallelBody
     {
         public PoolShape S;
@@ -40,7 +46,63 @@ public static unsafe class Pool2D
         public bool CountIncludePad;
         public float* X, Y;
 
-        public void Invoke(int p) => PoolReference.Plane(Kind, S, CountIncludePad,
-            X + (long)p * S.InHeight * S.InWidth, Y + (long)p * S.OutHeight * S.OutWidth);
+        public void Invoke(int p)
+        {
+            int ih = S.InHeight, iw = S.InWidth, oh = S.OutHeight, ow = S.OutWidth, sw = S.StrideWidth;
+            float* xp = X + (long)p * ih * iw, yp = Y + (long)p * oh * ow;
+            bool max = Kind == PoolKind.Max;
+            for (int oy = 0; oy < oh; oy++)
+            {
+                float* yr = yp + (long)oy * ow;
+                var row = new Span<float>(yr, ow);
+                row.Fill(max ? float.NegativeInfinity : 0f);
+                int rowsInside = 0, rowsPadded = 0;
+                for (int ky = 0; ky < S.KernelHeight; ky++)
+                {
+                    int iy = oy * S.StrideHeight - S.PadTop + ky * S.DilationHeight;
+                    if (iy >= -S.PadTop && iy < ih + S.PadBottom) rowsPadded++;
+                    if ((uint)iy >= (uint)ih) continue;
+                    rowsInside++;
+                    float* xr = xp + (long)iy * iw;
+                    for (int kx = 0; kx < S.KernelWidth; kx++)
+                    {
+                        int off = kx * S.DilationWidth - S.PadLeft;
+                        Range(off, iw, sw, ow, out int lo, out int hi);
+                        if (lo >= hi) continue;
+                        if (sw == 1)
+                        {
+                            var src = new ReadOnlySpan<float>(xr + off + lo, hi - lo);
+                            var dst = row.Slice(lo, hi - lo);
+                            if (max) TensorPrimitives.Max(src, dst, dst); else TensorPrimitives.Add(src, dst, dst);
+                        }
+                        else
+                        {
+                            float* src = xr + off;
+                            if (max) for (int ox = lo; ox < hi; ox++) { float v = src[ox * sw]; if (v > yr[ox] || float.IsNaN(v)) yr[ox] = v; }
+                            else for (int ox = lo; ox < hi; ox++) yr[ox] += src[ox * sw];
+                        }
+                    }
+                }
+                if (max) continue;
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    int cols = 0;
+                    for (int kx = 0; kx < S.KernelWidth; kx++)
+                    {
+                        int ix = ox * sw - S.PadLeft + kx * S.DilationWidth;
+                        if (CountIncludePad ? ix >= -S.PadLeft && ix < iw + S.PadRight : (uint)ix < (uint)iw) cols++;
+                    }
+                    int divisor = (CountIncludePad ? rowsPadded : rowsInside) * cols;
+                    yr[ox] = divisor > 0 ? yr[ox] / divisor : 0f;
+                }
+            }
+        }
+
+        /// <summary>Output columns whose tap ox·stride + off lies inside [0, width).</summary>
+        private static void Range(int off, int width, int stride, int outWidth, out int lo, out int hi)
+        {
+            lo = Math.Min(outWidth, off >= 0 ? 0 : (-off + stride - 1) / stride);
+            hi = Math.Max(lo, Math.Min(outWidth, width - off <= 0 ? 0 : (width - off - 1) / stride + 1));
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 
 namespace FastInfer.Kernels.Threading;
 
@@ -11,6 +12,11 @@ namespace FastInfer.Kernels.Threading;
 ///
 /// Workers spin for a short while after each loop (a batch-1 network issues ~50 loops per inference and
 /// a blocking hand-off costs ~10 µs each) and then park on a semaphore so an idle session burns no CPU.
+///
+/// One loop runs at a time. A loop started while another is in flight — from another thread, or nested
+/// inside a body — runs serially on its caller (the busy flag is not re-entrant, unlike a Monitor, so a
+/// nested loop can never overwrite the outer loop's body). An exception thrown by a body on any thread
+/// is rethrown to the caller, but only after every worker has stopped touching the body.
 /// </summary>
 public sealed unsafe class WorkerPool : IDisposable
 {
@@ -21,7 +27,8 @@ public sealed unsafe class WorkerPool : IDisposable
 
     private readonly Thread[] _workers;
     private readonly SemaphoreSlim _wake = new(0);
-    private readonly object _gate = new();
+    private int _busy; // 1 while a loop is in flight
+    private Exception? _error;
 
     // The loop in flight; written by the dispatcher before it bumps _generation.
     private void* _body;
@@ -53,33 +60,44 @@ public sealed unsafe class WorkerPool : IDisposable
     public void For<T>(int count, ref T body) where T : struct, IParallelBody
     {
         if (count <= 0) return;
-        // Serial when there is one index, no workers, or another caller (a concurrent Run) holds the pool.
-        if (count == 1 || _workers.Length == 0 || !Monitor.TryEnter(_gate))
+        // Serial when there is one index, no workers, or another loop (concurrent or nested) holds the pool.
+        if (count == 1 || _workers.Length == 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
             for (int i = 0; i < count; i++) body.Invoke(i);
             return;
         }
         try
         {
+            _error = null;
             _body = Unsafe.AsPointer(ref body);
             _invoke = &Invoke<T>;
             _count = count;
             _next = 0;
             _running = _workers.Length;
-            Interlocked.Increment(ref _generation);
+            Interlocked.Increment(ref _generation); // full fence: the fields above are visible to any worker that sees it
             int sleepers = Volatile.Read(ref _sleepers);
             if (sleepers > 0) _wake.Release(sleepers);
 
-            int index;
-            while ((index = Interlocked.Increment(ref _next) - 1) < count) body.Invoke(index);
+            try
+            {
+                int index;
+                while ((index = Interlocked.Increment(ref _next) - 1) < count) body.Invoke(index);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _error, e, null);
+                Volatile.Write(ref _next, count); // stop handing out indices
+            }
 
+            // The body lives on this stack frame: never leave before every worker is done with it.
             var spin = new SpinWait();
             while (Volatile.Read(ref _running) != 0) spin.SpinOnce(-1);
             _body = null;
+            if (_error is { } error) { _error = null; ExceptionDispatchInfo.Throw(error); }
         }
         finally
         {
-            Monitor.Exit(_gate);
+            Volatile.Write(ref _busy, 0);
         }
     }
 
@@ -108,7 +126,16 @@ public sealed unsafe class WorkerPool : IDisposable
             seen = Volatile.Read(ref _generation);
             int count = _count;
             int index;
-            while ((index = Interlocked.Increment(ref _next) - 1) < count) _invoke(_body, index);
+            try
+            {
+                while ((index = Interlocked.Increment(ref _next) - 1) < count) _invoke(_body, index);
+            }
+            catch (Exception e)
+            {
+                // Reported to the caller; an unhandled exception here would kill the process.
+                Interlocked.CompareExchange(ref _error, e, null);
+                Volatile.Write(ref _next, count);
+            }
             Interlocked.Decrement(ref _running);
         }
     }
@@ -117,7 +144,7 @@ public sealed unsafe class WorkerPool : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        _wake.Release(_workers.Length);
+        if (_workers.Length > 0) _wake.Release(_workers.Length);
         foreach (var t in _workers) t.Join();
         _wake.Dispose();
     }

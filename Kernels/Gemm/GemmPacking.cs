@@ -1,0 +1,72 @@
+using System.Runtime.Intrinsics;
+
+namespace FastInfer.Kernels.Gemm;
+
+/// <summary>
+/// The packed layouts the micro-kernels stream.
+/// B: 16-column panels, zero-padded past N; panel j holds kc rows of 16 floats (row p at p·16), panels
+/// <c>16·kc</c> floats apart. Prepacked weights use kc = K, so any K block is a contiguous slice of each panel.
+/// A: Mr-row panels over K, row-interleaved (element (i, p) at p·R + i, R = rows in that panel); the last
+/// panel keeps only its real rows, so a prepacked A is exactly M·K floats and panel q starts at q·Mr·K.
+/// </summary>
+internal static unsafe class GemmPacking
+{
+    /// <summary>Packs op(B)[k0.., n0..] (kc × ncols) into 16-column panels at dst, panel stride 16·kc.</summary>
+    public static void PackB(bool transB, float* b, long ldb, int k0, int kc, int n0, int ncols, float* dst)
+    {
+        int panels = (ncols + 15) / 16;
+        if (!transB)
+        {
+            int full = ncols / 16, rem = ncols - full * 16;
+            for (int p = 0; p < kc; p++)
+            {
+                float* src = b + (k0 + p) * ldb + n0;
+                float* d = dst + p * 16;
+                for (int j = 0; j < full; j++)
+                {
+                    Vector256.Store(Vector256.Load(src + j * 16), d + (long)j * 16 * kc);
+                    Vector256.Store(Vector256.Load(src + j * 16 + 8), d + (long)j * 16 * kc + 8);
+                }
+                if (rem > 0)
+                {
+                    float* dd = d + (long)full * 16 * kc;
+                    int jj = 0;
+                    for (; jj < rem; jj++) dd[jj] = src[full * 16 + jj];
+                    for (; jj < 16; jj++) dd[jj] = 0f;
+                }
+            }
+            return;
+        }
+        for (int j = 0; j < panels; j++)
+        {
+            float* d = dst + (long)j * 16 * kc;
+            int width = Math.Min(16, ncols - j * 16);
+            for (int jj = 0; jj < 16; jj++)
+            {
+                if (jj >= width) { for (int p = 0; p < kc; p++) d[p * 16 + jj] = 0f; continue; }
+                float* src = b + (long)(n0 + j * 16 + jj) * ldb + k0;
+                for (int p = 0; p < kc; p++) d[p * 16 + jj] = src[p];
+            }
+        }
+    }
+
+    /// <summary>Packs rows [row0, row0+rows) and depth [k0, k0+kc) of op(A) row-interleaved at dst.</summary>
+    public static void PackA(bool transA, float* a, long lda, int row0, int rows, int k0, int kc, float* dst)
+    {
+        if (transA)
+        {
+            for (int p = 0; p < kc; p++)
+            {
+                float* src = a + (k0 + p) * lda + row0;
+                for (int i = 0; i < rows; i++) dst[p * rows + i] = src[i];
+            }
+            return;
+        }
+        for (int i = 0; i < rows; i++)
+        {
+            float* src = a + (row0 + i) * lda + k0;
+            float* d = dst + i;
+            for (int p = 0; p < kc; p++) d[p * rows] = src[p];
+        }
+    }
+}

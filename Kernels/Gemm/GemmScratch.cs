@@ -1,0 +1,32 @@
+using FastInfer.Kernels.Gemm.MicroKernels;
+using FastInfer.Kernels.Memory;
+
+namespace FastInfer.Kernels.Gemm;
+
+/// <summary>
+/// Per-thread packing scratch for non-constant GEMM operands: one KC×NC block of B and one Mr×KC
+/// micro-panel of A. Allocated once per thread on first use and kept (pool workers are persistent),
+/// so a GEMM allocates nothing per call.
+/// </summary>
+internal static unsafe class GemmScratch
+{
+    public const int BFloats = GemmBlocking.Kc * GemmBlocking.NcUnits * 16;
+    public const int AFloats = GemmBlocking.Kc * SgemmKernelTable.MaxMr;
+
+    [ThreadStatic] private static AlignedBuffer? t_buffer;
+
+    /// <summary>B block at the start, A micro-panel after <see cref="BFloats"/>.</summary>
+    public static float* Get() => (t_buffer ??= new AlignedBuffer((long)(BFloats + AFloats) * sizeof(float), zero: true)).Floats;
+}
+
+/// <summary>Cache blocking (per core: L1d 48 KiB, L2 1 MiB).</summary>
+internal static class GemmBlocking
+{
+    /// <summary>
+    /// K block: the A micro-panel (12×256×4 = 12 KiB) stays in L1 while the kernel sweeps the N block;
+    /// the B slice a kernel call streams (256×32×4 = 32 KiB) comes from L2.
+    /// </summary>
+    public const int Kc = 256;
+    /// <summary>N block in 16-column units (512 columns): a KC×NC block of B is 512 KiB, half of L2.</summary>
+    public const int NcUnits = 32;
+}

@@ -1,0 +1,119 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace FastInfer.Kernels.Gemm.MicroKernels;
+
+/// <summary>
+/// SGEMM micro-kernel, AVX-512 F: a 12×32 tile of C in 24 zmm accumulators (+2 B vectors and a broadcast:
+/// 27 of 32 registers), one FMA per accumulator per k. Generic over the row count, so M tails (1–11 rows)
+/// and the 16-column N tail get their own register-blocked instantiations; partial columns use masked
+/// loads/stores. The epilogue is applied while the tile is in registers.
+/// </summary>
+internal static unsafe class SgemmKernel12x32Avx512
+{
+    public const int Mr = 12;
+    /// <summary>Columns per tile: 2 vectors of 16 floats, read from 16-column packed B panels.</summary>
+    public const int Nr = 32;
+
+    /// <param name="a">Packed A slice: kc steps of <paramref name="rows"/> floats.</param>
+    /// <param name="b">Packed B slice of the first 16-column panel: kc steps of 16 floats; the next panel starts at b + bPanelStride.</param>
+    public static void Run(int rows, int cols, float* a, float* b, nint bPanelStride, int kc, float* c, nint ldc, int row0, int col0, TileContext* t)
+    {
+        if (cols > 16)
+        {
+            switch (rows)
+            {
+                case 1: Tile<R1, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 2: Tile<R2, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 3: Tile<R3, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 4: Tile<R4, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 5: Tile<R5, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 6: Tile<R6, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 7: Tile<R7, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 8: Tile<R8, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 9: Tile<R9, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 10: Tile<R10, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 11: Tile<R11, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 12: Tile<R12, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            }
+            return;
+        }
+        switch (rows)
+        {
+            case 1: Tile<R1, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 2: Tile<R2, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 3: Tile<R3, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 4: Tile<R4, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 5: Tile<R5, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 6: Tile<R6, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 7: Tile<R7, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 8: Tile<R8, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 9: Tile<R9, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 10: Tile<R10, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 11: Tile<R11, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 12: Tile<R12, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+        }
+    }
+
+    private struct Wide : IRowCount { public static int Value => 2; }
+    private struct Narrow : IRowCount { public static int Value => 1; }
+
+    [SkipLocalsInit]
+    private static void Tile<TRows, TWidth>(float* a, float* b, nint bPanelStride, int kc, float* c, nint ldc, int row0, int col0, int cols, TileContext* t)
+        where TRows : struct, IRowCount where TWidth : struct, IRowCount
+    {
+        int R = TRows.Value;
+        float* tile = stackalloc float[12 * 32];
+        bool two = TWidth.Value == 2;
+        float* bNext = b + bPanelStride;
+        Vector512<float> c0_0 = default, c0_1 = default;
+        Vector512<float> c1_0 = default, c1_1 = default;
+        Vector512<float> c2_0 = default, c2_1 = default;
+        Vector512<float> c3_0 = default, c3_1 = default;
+        Vector512<float> c4_0 = default, c4_1 = default;
+        Vector512<float> c5_0 = default, c5_1 = default;
+        Vector512<float> c6_0 = default, c6_1 = default;
+        Vector512<float> c7_0 = default, c7_1 = default;
+        Vector512<float> c8_0 = default, c8_1 = default;
+        Vector512<float> c9_0 = default, c9_1 = default;
+        Vector512<float> c10_0 = default, c10_1 = default;
+        Vector512<float> c11_0 = default, c11_1 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var bv0 = Vector512.Load(b);
+            var bv1 = two ? Vector512.Load(bNext) : Vector512<float>.Zero;
+            { var a0 = Vector512.Create(a[0]); c0_0 = Avx512F.FusedMultiplyAdd(a0, bv0, c0_0); if (two) c0_1 = Avx512F.FusedMultiplyAdd(a0, bv1, c0_1); }
+            if (R > 1) { var a1 = Vector512.Create(a[1]); c1_0 = Avx512F.FusedMultiplyAdd(a1, bv0, c1_0); if (two) c1_1 = Avx512F.FusedMultiplyAdd(a1, bv1, c1_1); }
+            if (R > 2) { var a2 = Vector512.Create(a[2]); c2_0 = Avx512F.FusedMultiplyAdd(a2, bv0, c2_0); if (two) c2_1 = Avx512F.FusedMultiplyAdd(a2, bv1, c2_1); }
+            if (R > 3) { var a3 = Vector512.Create(a[3]); c3_0 = Avx512F.FusedMultiplyAdd(a3, bv0, c3_0); if (two) c3_1 = Avx512F.FusedMultiplyAdd(a3, bv1, c3_1); }
+            if (R > 4) { var a4 = Vector512.Create(a[4]); c4_0 = Avx512F.FusedMultiplyAdd(a4, bv0, c4_0); if (two) c4_1 = Avx512F.FusedMultiplyAdd(a4, bv1, c4_1); }
+            if (R > 5) { var a5 = Vector512.Create(a[5]); c5_0 = Avx512F.FusedMultiplyAdd(a5, bv0, c5_0); if (two) c5_1 = Avx512F.FusedMultiplyAdd(a5, bv1, c5_1); }
+            if (R > 6) { var a6 = Vector512.Create(a[6]); c6_0 = Avx512F.FusedMultiplyAdd(a6, bv0, c6_0); if (two) c6_1 = Avx512F.FusedMultiplyAdd(a6, bv1, c6_1); }
+            if (R > 7) { var a7 = Vector512.Create(a[7]); c7_0 = Avx512F.FusedMultiplyAdd(a7, bv0, c7_0); if (two) c7_1 = Avx512F.FusedMultiplyAdd(a7, bv1, c7_1); }
+            if (R > 8) { var a8 = Vector512.Create(a[8]); c8_0 = Avx512F.FusedMultiplyAdd(a8, bv0, c8_0); if (two) c8_1 = Avx512F.FusedMultiplyAdd(a8, bv1, c8_1); }
+            if (R > 9) { var a9 = Vector512.Create(a[9]); c9_0 = Avx512F.FusedMultiplyAdd(a9, bv0, c9_0); if (two) c9_1 = Avx512F.FusedMultiplyAdd(a9, bv1, c9_1); }
+            if (R > 10) { var a10 = Vector512.Create(a[10]); c10_0 = Avx512F.FusedMultiplyAdd(a10, bv0, c10_0); if (two) c10_1 = Avx512F.FusedMultiplyAdd(a10, bv1, c10_1); }
+            if (R > 11) { var a11 = Vector512.Create(a[11]); c11_0 = Avx512F.FusedMultiplyAdd(a11, bv0, c11_0); if (two) c11_1 = Avx512F.FusedMultiplyAdd(a11, bv1, c11_1); }
+            a += R;
+            b += 16;
+            bNext += 16;
+        }
+        { Vector512.Store(c0_0, tile + 0); Vector512.Store(c0_1, tile + 16); }
+        if (R > 1) { Vector512.Store(c1_0, tile + 32); Vector512.Store(c1_1, tile + 48); }
+        if (R > 2) { Vector512.Store(c2_0, tile + 64); Vector512.Store(c2_1, tile + 80); }
+        if (R > 3) { Vector512.Store(c3_0, tile + 96); Vector512.Store(c3_1, tile + 112); }
+        if (R > 4) { Vector512.Store(c4_0, tile + 128); Vector512.Store(c4_1, tile + 144); }
+        if (R > 5) { Vector512.Store(c5_0, tile + 160); Vector512.Store(c5_1, tile + 176); }
+        if (R > 6) { Vector512.Store(c6_0, tile + 192); Vector512.Store(c6_1, tile + 208); }
+        if (R > 7) { Vector512.Store(c7_0, tile + 224); Vector512.Store(c7_1, tile + 240); }
+        if (R > 8) { Vector512.Store(c8_0, tile + 256); Vector512.Store(c8_1, tile + 272); }
+        if (R > 9) { Vector512.Store(c9_0, tile + 288); Vector512.Store(c9_1, tile + 304); }
+        if (R > 10) { Vector512.Store(c10_0, tile + 320); Vector512.Store(c10_1, tile + 336); }
+        if (R > 11) { Vector512.Store(c11_0, tile + 352); Vector512.Store(c11_1, tile + 368); }
+        // Accumulators go to the stack before the epilogue's calls: otherwise the JIT keeps them in memory
+        // across the whole k loop (all vector registers are caller-saved), spilling on every FMA.
+        for (int r = 0; r < R; r++)
+            TileStore512.Row(c + r * ldc, Vector512.Load(tile + r * 32 + 0), Vector512.Load(tile + r * 32 + 16), row0 + r, col0, cols, t);
+    }
+}

@@ -1,0 +1,40 @@
+namespace FastInfer.Kernels.Gemm.MicroKernels;
+
+/// <summary>
+/// What a micro-kernel does with its accumulators when it stores a tile: scale by alpha, merge with C
+/// (beta·C on the first K block, +C on later ones), and on the last K block the epilogue (bias, residual,
+/// activation). One per task on the stack; <see cref="First"/>/<see cref="Last"/> change per K block.
+/// </summary>
+internal unsafe struct TileContext
+{
+    public float Alpha, Beta;
+    public bool AlphaIsOne, First, Last;
+    public float* Bias;
+    public BiasKind BiasKind;
+    public float* Residual;
+    public long ResidualStride;
+    public Activation Activation;
+
+    public TileContext(float alpha, float beta, in GemmEpilogue e)
+    {
+        Alpha = alpha; Beta = beta; AlphaIsOne = alpha == 1f; First = true; Last = true;
+        Bias = e.Bias; BiasKind = e.Bias == null ? BiasKind.None : e.BiasKind;
+        Residual = e.Residual; ResidualStride = e.ResidualStride; Activation = e.Activation;
+    }
+
+    /// <summary>The scalar store: used by the scalar kernel and by partial vectors of the portable one.</summary>
+    public readonly void Store(float* c, float acc, int row, int col)
+    {
+        float v = AlphaIsOne ? acc : Alpha * acc;
+        if (First) { if (Beta != 0) v += Beta * *c; }
+        else v += *c;
+        if (Last)
+        {
+            if (BiasKind == BiasKind.PerRow) v += Bias[row];
+            else if (BiasKind == BiasKind.PerColumn) v += Bias[col];
+            if (Residual != null) v += Residual[row * ResidualStride + col];
+            v = Activation.Apply(v);
+        }
+        *c = v;
+    }
+}

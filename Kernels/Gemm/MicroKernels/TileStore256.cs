@@ -1,0 +1,61 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace FastInfer.Kernels.Gemm.MicroKernels;
+
+/// <summary>Stores one 8-float row piece of an AVX2 tile with the epilogue applied in registers; masked for N tails.</summary>
+internal static unsafe class TileStore256
+{
+    /// <summary>Stores up to 16 columns held in two vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Row(float* c, Vector256<float> v0, Vector256<float> v1, int row, int col, int cols, TileContext* t)
+    {
+        Piece(c, v0, row, col, cols, t);
+        if (cols > 8) Piece(c + 8, v1, row, col + 8, cols - 8, t);
+    }
+
+    public static void Piece(float* c, Vector256<float> v, int row, int col, int valid, TileContext* t)
+    {
+        if (valid >= 8)
+        {
+            if (!t->AlphaIsOne) v *= Vector256.Create(t->Alpha);
+            if (!t->First) v += Vector256.Load(c);
+            else if (t->Beta != 0) v += Vector256.Create(t->Beta) * Vector256.Load(c);
+            if (t->Last) v = Finish(v, Vector256<float>.AllBitsSet, row, col, t);
+            Vector256.Store(v, c);
+            return;
+        }
+        var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(valid)).AsSingle();
+        if (!t->AlphaIsOne) v *= Vector256.Create(t->Alpha);
+        if (!t->First) v += Avx.MaskLoad(c, mask);
+        else if (t->Beta != 0) v += Vector256.Create(t->Beta) * Avx.MaskLoad(c, mask);
+        if (t->Last) v = Finish(v, mask, row, col, t);
+        Avx.MaskStore(c, mask, v);
+    }
+
+    private static Vector256<float> Finish(Vector256<float> v, Vector256<float> mask, int row, int col, TileContext* t)
+    {
+        if (t->BiasKind == BiasKind.PerRow) v += Vector256.Create(t->Bias[row]);
+        else if (t->BiasKind == BiasKind.PerColumn) v += Avx.MaskLoad(t->Bias + col, mask);
+        if (t->Residual != null) v += Avx.MaskLoad(t->Residual + row * t->ResidualStride + col, mask);
+        return Activate(v, t->Activation);
+    }
+
+    public static Vector256<float> Activate(Vector256<float> v, in Activation a)
+    {
+        switch (a.Kind)
+        {
+            case ActivationKind.None: return v;
+            case ActivationKind.Relu: return Vector256.Max(v, Vector256<float>.Zero);
+            case ActivationKind.Clip: return Vector256.Min(Vector256.Max(v, Vector256.Create(a.Alpha)), Vector256.Create(a.Beta));
+            case ActivationKind.LeakyRelu:
+                return Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), v * Vector256.Create(a.Alpha), v);
+            case ActivationKind.Sigmoid: return Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-v));
+            case ActivationKind.Tanh:
+                // 1 - 2/(e^{2x}+1): saturates cleanly to ±1 where e^{2x} overflows or underflows.
+                return Vector256<float>.One - Vector256.Create(2f) / (Vector256.Exp(v + v) + Vector256<float>.One);
+            default: return v;
+        }
+    }
+}

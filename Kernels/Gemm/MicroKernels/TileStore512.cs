@@ -1,0 +1,61 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace FastInfer.Kernels.Gemm.MicroKernels;
+
+/// <summary>Stores one 16-float row piece of an AVX-512 tile with the epilogue applied in registers; masked for N tails.</summary>
+internal static unsafe class TileStore512
+{
+    /// <summary>Stores up to 32 columns held in two vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Row(float* c, Vector512<float> v0, Vector512<float> v1, int row, int col, int cols, TileContext* t)
+    {
+        Piece(c, v0, row, col, cols, t);
+        if (cols > 16) Piece(c + 16, v1, row, col + 16, cols - 16, t);
+    }
+
+    public static void Piece(float* c, Vector512<float> v, int row, int col, int valid, TileContext* t)
+    {
+        if (valid >= 16)
+        {
+            if (!t->AlphaIsOne) v *= Vector512.Create(t->Alpha);
+            if (!t->First) v += Vector512.Load(c);
+            else if (t->Beta != 0) v += Vector512.Create(t->Beta) * Vector512.Load(c);
+            if (t->Last) v = Finish(v, Vector512<float>.AllBitsSet, row, col, t);
+            Vector512.Store(v, c);
+            return;
+        }
+        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(valid)).AsSingle();
+        if (!t->AlphaIsOne) v *= Vector512.Create(t->Alpha);
+        if (!t->First) v += Avx512F.MaskLoad(c, mask, Vector512<float>.Zero);
+        else if (t->Beta != 0) v += Vector512.Create(t->Beta) * Avx512F.MaskLoad(c, mask, Vector512<float>.Zero);
+        if (t->Last) v = Finish(v, mask, row, col, t);
+        Avx512F.MaskStore(c, mask, v);
+    }
+
+    private static Vector512<float> Finish(Vector512<float> v, Vector512<float> mask, int row, int col, TileContext* t)
+    {
+        if (t->BiasKind == BiasKind.PerRow) v += Vector512.Create(t->Bias[row]);
+        else if (t->BiasKind == BiasKind.PerColumn) v += Avx512F.MaskLoad(t->Bias + col, mask, Vector512<float>.Zero);
+        if (t->Residual != null) v += Avx512F.MaskLoad(t->Residual + row * t->ResidualStride + col, mask, Vector512<float>.Zero);
+        return Activate(v, t->Activation);
+    }
+
+    public static Vector512<float> Activate(Vector512<float> v, in Activation a)
+    {
+        switch (a.Kind)
+        {
+            case ActivationKind.None: return v;
+            case ActivationKind.Relu: return Vector512.Max(v, Vector512<float>.Zero);
+            case ActivationKind.Clip: return Vector512.Min(Vector512.Max(v, Vector512.Create(a.Alpha)), Vector512.Create(a.Beta));
+            case ActivationKind.LeakyRelu:
+                return Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * Vector512.Create(a.Alpha), v);
+            case ActivationKind.Sigmoid: return Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(-v));
+            case ActivationKind.Tanh:
+                // 1 - 2/(e^{2x}+1): saturates cleanly to ±1 where e^{2x} overflows or underflows.
+                return Vector512<float>.One - Vector512.Create(2f) / (Vector512.Exp(v + v) + Vector512<float>.One);
+            default: return v;
+        }
+    }
+}

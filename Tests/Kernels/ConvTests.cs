@@ -1,0 +1,99 @@
+using FastInfer.Kernels.Convolution;
+using FastInfer.Kernels.Gemm;
+using FastInfer.Kernels.Memory;
+using FastInfer.Kernels.Platform;
+using FastInfer.Kernels.Threading;
+using Xunit;
+using static FastInfer.Tests.Kernels.KernelTestUtil;
+
+namespace FastInfer.Tests.Kernels;
+
+/// <summary>
+/// Every convolution path (im2col + GEMM, direct 1×1, strided 1×1 gather, depthwise) on every ISA tier,
+/// 1 and 2 threads, against the scalar reference, with bias, residual and activation fused. Tolerance:
+/// the project's fp32 default, rtol 1e-3 / atol 1e-4, on inputs in [−1, 1] and ResNet-like filter scale.
+/// </summary>
+public unsafe class ConvTests
+{
+    public static IEnumerable<object[]> Cases() => IsaAndThreads();
+
+    private static ConvShape Shape(int c, int h, int w, int m, int k, int stride = 1, int pad = 0, int dil = 1, int group = 1, int batch = 1, int kw = -1) => new()
+    {
+        Batch = batch, InChannels = c, InHeight = h, InWidth = w, OutChannels = m,
+        KernelHeight = k, KernelWidth = kw < 0 ? k : kw, StrideHeight = stride, StrideWidth = stride,
+        DilationHeight = dil, DilationWidth = dil, PadTop = pad, PadLeft = pad, PadBottom = pad, PadRight = pad, Group = group,
+    };
+
+    private static readonly ConvShape[] Shapes =
+    [
+        Shape(16, 9, 11, 24, 1),                    // pointwise: no im2col
+        Shape(13, 10, 7, 20, 1, stride: 2),         // strided 1×1: gather
+        Shape(8, 13, 15, 17, 3, pad: 1),            // 3×3 s1
+        Shape(7, 15, 12, 9, 3, stride: 2, pad: 1),  // 3×3 s2
+        Shape(3, 23, 21, 16, 7, stride: 2, pad: 3), // ResNet stem-like 7×7 s2 p3
+        Shape(12, 11, 11, 12, 3, pad: 1, group: 12),            // depthwise
+        Shape(10, 14, 9, 10, 3, stride: 2, pad: 1, group: 10),  // depthwise s2
+        Shape(6, 12, 13, 6, 5, pad: 2, group: 6, dil: 2),       // depthwise dilated
+        Shape(6, 13, 12, 9, 3, pad: 2, dil: 2),     // dilation
+        Shape(12, 9, 10, 18, 3, pad: 1, group: 3),  // groups
+        Shape(4, 5, 6, 70, 3, pad: 0, batch: 2),    // batch, M past a K block boundary
+        Shape(300, 4, 5, 8, 1),                     // K = 300 > KC
+        Shape(5, 6, 7, 3, 2, kw: 3, pad: 0),        // non-square kernel
+    ];
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void MatchesReference(IsaLevel isa, int threads)
+    {
+        using var scope = KernelIsa.Override(isa);
+        using var pool = new WorkerPool(threads);
+        var rnd = new Random(5);
+        foreach (var s in Shapes)
+        foreach (bool fused in new[] { false, true })
+        {
+            long xCount = (long)s.Batch * s.InChannels * s.InHeight * s.InWidth;
+            long yCount = (long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth;
+            float wScale = (float)Math.Sqrt(2.0 / s.KernelSize); // He-initialised magnitudes
+            using var x = Random(xCount, rnd);
+            using var w = Random((long)s.OutChannels * s.KernelSize, rnd, wScale);
+            using var bias = Random(s.OutChannels, rnd);
+            using var residual = Random(yCount, rnd);
+            using var want = new AlignedBuffer(yCount * 4);
+            using var got = new AlignedBuffer(yCount * 4);
+            using var weights = new ConvWeights(s.OutChannels, s.InChannelsPerGroup, s.KernelHeight, s.KernelWidth, s.Group, w.Floats, fused ? bias.Floats : null);
+            using var ws = new AlignedBuffer(Conv2D.WorkspaceBytes(s));
+            var act = fused ? Activation.Relu : Activation.None;
+            float* res = fused ? residual.Floats : null;
+            ConvReference.Run(s, x.Floats, w.Floats, fused ? bias.Floats : null, res, act, want.Floats);
+            Conv2D.Run(s, weights, x.Floats, got.Floats, res, act, ws.Floats, pool);
+            AssertClose(want.Floats, got.Floats, yCount, 1e-3, 1e-4, $"{isa} t{threads} {s} fused={fused}");
+        }
+    }
+
+    [Fact]
+    public void NoAllocationPerRunAfterWarmUp()
+    {
+        var s = Shape(16, 14, 14, 32, 3, pad: 1);
+        var rnd = new Random(9);
+        using var x = Random((long)s.InChannels * 14 * 14, rnd);
+        using var w = Random((long)s.OutChannels * s.KernelSize, rnd);
+        using var y = new AlignedBuffer((long)s.OutChannels * s.OutHeight * s.OutWidth * 4);
+        using var weights = new ConvWeights(s.OutChannels, s.InChannels, 3, 3, 1, w.Floats, null);
+        using var ws = new AlignedBuffer(Conv2D.WorkspaceBytes(s));
+        using var pool = new WorkerPool(2);
+        var dw = Shape(16, 14, 14, 16, 3, pad: 1, group: 16);
+        using var dwWeights = new ConvWeights(16, 1, 3, 3, 16, w.Floats, null);
+        for (int i = 0; i < 3; i++)
+        {
+            Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool);
+            Conv2D.Run(dw, dwWeights, x.Floats, y.Floats, null, Activation.Relu, null, pool);
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool);
+            Conv2D.Run(dw, dwWeights, x.Floats, y.Floats, null, Activation.Relu, null, pool);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
