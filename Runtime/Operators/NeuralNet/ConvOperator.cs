@@ -1,0 +1,86 @@
+using FastInfer.Ir;
+using FastInfer.Kernels.Convolution;
+using FastInfer.Kernels.Gemm;
+
+namespace FastInfer.Runtime.Operators.NeuralNet;
+
+/// <summary>
+/// Conv (1-D and 2-D, grouped, strided, dilated, padded), and the fused form the graph passes produce:
+/// <c>fastinfer:FusedConv</c> with an optional residual input 3 and an activation in its epilogue.
+/// Constant filters are packed once, on first planning, and shared by every plan of the session.
+/// </summary>
+internal sealed unsafe class ConvOperator : Operator
+{
+    private ConvWeights? _packed;
+    private readonly object _packLock = new();
+
+    public ConvOperator(Node node) : base(node) { }
+
+    public static IEnumerable<OperatorEntry> Entries()
+    {
+        yield return new("Conv", (n, _) => new ConvOperator(n), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
+        yield return new("fastinfer:FusedConv", (n, _) => new ConvOperator(n), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>(),
+            "Conv with BatchNorm folded in, a residual Add and an activation fused into its epilogue");
+    }
+
+    public override StepAction Plan(PlanContext ctx)
+    {
+        ctx.RequireType(0, DataType.Float);
+        ctx.RequireType(1, DataType.Float);
+        var x = ctx.InputShape(0);
+        var w = ctx.InputShape(1);
+        if (x.Rank is not (3 or 4)) throw ctx.Fail($"only 1-D and 2-D convolutions are supported; input is {x}");
+        if (w.Rank != x.Rank) throw ctx.Fail($"weights {w} and input {x} differ in rank");
+        bool oneD = x.Rank == 3;
+        int group = checked((int)ctx.Node.GetInt("group", 1));
+        int c = x[1], m = w[0];
+        if (group < 1 || c % group != 0 || m % group != 0 || w[1] * group != c)
+            throw ctx.Fail($"input channels {c}, weights {w} and group {group} are inconsistent");
+        var kernel = oneD ? new[] { w[2] } : new[] { w[2], w[3] };
+        if (ctx.Node.GetInts("kernel_shape") is { } ks && !ks.Select(v => (int)v).SequenceEqual(kernel))
+            throw ctx.Fail($"kernel_shape [{string.Join(",", ks)}] does not match weights {w}");
+        var spatial = oneD ? new[] { x[2] } : new[] { x[2], x[3] };
+        var sa = SpatialAttributes.Resolve(ctx, kernel, spatial, ceilMode: false);
+        var shape = new ConvShape
+        {
+            Batch = x[0], InChannels = c, OutChannels = m, Group = group,
+            InHeight = oneD ? 1 : x[2], InWidth = oneD ? x[2] : x[3],
+            KernelHeight = oneD ? 1 : kernel[0], KernelWidth = oneD ? kernel[0] : kernel[1],
+            StrideHeight = oneD ? 1 : sa.Strides[0], StrideWidth = sa.Strides[^1],
+            DilationHeight = oneD ? 1 : sa.Dilations[0], DilationWidth = sa.Dilations[^1],
+            PadTop = oneD ? 0 : sa.PadBegin(0), PadBottom = oneD ? 0 : sa.PadEnd(0),
+            PadLeft = sa.PadBegin(sa.Rank - 1), PadRight = sa.PadEnd(sa.Rank - 1),
+        };
+        var output = oneD ? new TensorShape(x[0], m, shape.OutWidth) : new TensorShape(x[0], m, shape.OutHeight, shape.OutWidth);
+        ctx.SetOutput(0, DataType.Float, output);
+        if (ctx.HasInput(2) && ctx.InputShape(2).ElementCount != m) throw ctx.Fail($"bias {ctx.InputShape(2)} does not have {m} values");
+        bool residual = ctx.HasInput(3);
+        if (residual && !ctx.InputShape(3).Equals(output)) throw ctx.Fail($"residual {ctx.InputShape(3)} does not match output {output}");
+        var activation = FusedActivation.Read(ctx.Node);
+
+        if (ctx.IsConstant(1) && (!ctx.HasInput(2) || ctx.IsConstant(2)))
+        {
+            var packed = Pack(ctx, shape);
+            ctx.WorkspaceBytes = Conv2D.WorkspaceBytes(shape);
+            return (in StepArgs a) => Conv2D.Run(shape, packed, a.InF(0), a.OutF(0), residual ? a.InF(3) : null, activation, (float*)a.Workspace, a.Pool);
+        }
+        // Filters fed at run time: the same convolution through the reference-speed unpacked path.
+        return (in StepArgs a) => ConvReference.Run(shape, a.InF(0), a.InF(1), a.InF(2), residual ? a.InF(3) : null, activation, a.OutF(0));
+    }
+
+    private ConvWeights Pack(PlanContext ctx, in ConvShape s)
+    {
+        lock (_packLock)
+        {
+            if (_packed is null)
+            {
+                float* bias = ctx.HasInput(2) ? (float*)ctx.InputValue(2).ConstantPointer : null;
+                _packed = new ConvWeights(s.OutChannels, s.InChannelsPerGroup, s.KernelHeight, s.KernelWidth, s.Group,
+                    (float*)ctx.InputValue(1).ConstantPointer, bias);
+            }
+            return _packed;
+        }
+    }
+
+    public override void Dispose() => _packed?.Dispose();
+}

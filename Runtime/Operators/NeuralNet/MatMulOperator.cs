@@ -1,0 +1,85 @@
+using FastInfer.Ir;
+using FastInfer.Kernels.Gemm;
+
+namespace FastInfer.Runtime.Operators.NeuralNet;
+
+/// <summary>
+/// MatMul with NumPy semantics: 1-D operands promoted and the added axis removed, batch axes broadcast.
+/// A constant 2-D right operand (a weight) is packed once and the whole batch of left rows runs as one GEMM.
+/// Also serves the fused <c>fastinfer:MatMulAdd</c> (MatMul followed by a bias Add).
+/// </summary>
+internal sealed unsafe class MatMulOperator : Operator
+{
+    private PackedMatrix? _packedB;
+    private readonly object _lock = new();
+
+    public MatMulOperator(Node node) : base(node) { }
+
+    public static IEnumerable<OperatorEntry> Entries()
+    {
+        yield return new("MatMul", (n, _) => new MatMulOperator(n), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
+        yield return new("fastinfer:MatMulAdd", (n, _) => new MatMulOperator(n), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>(),
+            "MatMul with a per-column bias (input 2) and activation in the GEMM epilogue");
+    }
+
+    public override StepAction Plan(PlanContext ctx)
+    {
+        ctx.RequireType(0, DataType.Float);
+        ctx.RequireType(1, DataType.Float);
+        var sa = ctx.InputShape(0);
+        var sb = ctx.InputShape(1);
+        if (sa.Rank == 0 || sb.Rank == 0) throw ctx.Fail("MatMul operands must have rank >= 1");
+        int[] da = sa.Rank == 1 ? new[] { 1, sa[0] } : sa.ToArray();
+        int[] db = sb.Rank == 1 ? new[] { sb[0], 1 } : sb.ToArray();
+        int m = da[^2], k = da[^1], n = db[^1];
+        if (db[^2] != k) throw ctx.Fail($"inner dimensions differ: {sa} x {sb}");
+        var batchA = new TensorShape(da[..^2]);
+        var batchB = new TensorShape(db[..^2]);
+        var batch = Elementwise.Broadcast.Shape(batchA, batchB);
+        var outDims = batch.ToArray().ToList();
+        if (sa.Rank > 1) outDims.Add(m);
+        if (sb.Rank > 1) outDims.Add(n);
+        ctx.SetOutput(0, DataType.Float, new TensorShape(outDims.ToArray()));
+
+        bool hasBias = ctx.HasInput(2);
+        if (hasBias && ctx.InputShape(2).ElementCount != n) throw ctx.Fail($"bias {ctx.InputShape(2)} does not have {n} values");
+        var activation = NeuralNet.FusedActivation.Read(ctx.Node);
+
+        // A weight: all of A's rows against one packed B.
+        if (ctx.IsConstant(1) && sb.Rank == 2 && batchA.ElementCount == batch.ElementCount)
+        {
+            lock (_lock) _packedB ??= Sgemm.PackB(false, k, n, (float*)ctx.InputValue(1).ConstantPointer, n);
+            var packed = _packedB;
+            int rows = checked((int)(batch.ElementCount * m));
+            return (in StepArgs a) =>
+            {
+                var ep = new GemmEpilogue { Activation = activation, Bias = hasBias ? a.InF(2) : null, BiasKind = hasBias ? BiasKind.PerColumn : BiasKind.None };
+                Sgemm.MultiplyPacked(rows, n, k, 1f, a.InF(0), k, packed, 0f, a.OutF(0), n, ep, a.Pool);
+            };
+        }
+
+        // General: one GEMM per broadcast batch index.
+        var plan = new Elementwise.Broadcast(batchA, batchB);
+        long count = batch.ElementCount;
+        long strideA = (long)m * k, strideB = (long)k * n, strideY = (long)m * n;
+        var offsets = new (long A, long B)[count];
+        for (long i = 0; i < count; i++) offsets[i] = (BatchOffset(plan, 0, i, batch), BatchOffset(plan, 1, i, batch));
+        return (in StepArgs a) =>
+        {
+            var ep = new GemmEpilogue { Activation = activation, Bias = hasBias ? a.InF(2) : null, BiasKind = hasBias ? BiasKind.PerColumn : BiasKind.None };
+            float* pa = a.InF(0), pb = a.InF(1), py = a.OutF(0);
+            for (long i = 0; i < offsets.Length; i++)
+                Sgemm.Multiply(false, false, m, n, k, 1f, pa + offsets[i].A * strideA, k, pb + offsets[i].B * strideB, n, 0f, py + i * strideY, n, ep, a.Pool);
+        };
+    }
+
+    /// <summary>Which batch matrix of operand <paramref name="input"/> feeds output batch index <paramref name="index"/>.</summary>
+    private static long BatchOffset(Elementwise.Broadcast plan, int input, long index, TensorShape batch)
+    {
+        if (batch.ElementCount <= 1) return 0;
+        long inner = plan.InnerLength, stride = plan.Strides[input][^1];
+        return plan.Offset(input, index / inner) + (index % inner) * stride;
+    }
+
+    public override void Dispose() => _packedB?.Dispose();
+}

@@ -1,0 +1,108 @@
+using System.Numerics.Tensors;
+using FastInfer.Ir;
+
+namespace FastInfer.Runtime.Operators.NeuralNet;
+
+/// <summary>BatchNormalization (inference), Softmax and LogSoftmax.</summary>
+internal static unsafe class NormalizationOperators
+{
+    public static IEnumerable<OperatorEntry> Entries()
+    {
+        yield return OperatorRegistry.Simple("BatchNormalization", PlanBatchNorm);
+        yield return OperatorRegistry.Simple("Softmax", ctx => PlanSoftmax(ctx, log: false));
+        yield return OperatorRegistry.Simple("LogSoftmax", ctx => PlanSoftmax(ctx, log: true));
+    }
+
+    private static StepAction PlanBatchNorm(PlanContext ctx)
+    {
+        ctx.RequireType(0, DataType.Float);
+        var x = ctx.InputShape(0);
+        if (x.Rank < 2) throw ctx.Fail($"input {x} needs a channel axis");
+        if (ctx.Node.GetInt("training_mode", 0) != 0 || ctx.OutputCount > 1 && ctx.HasOutput(1))
+            throw ctx.Fail("training mode (running statistics outputs) is not supported");
+        int c = x[1];
+        for (int i = 1; i <= 4; i++)
+            if (ctx.InputShape(i).ElementCount != c) throw ctx.Fail($"input {i} {ctx.InputShape(i)} does not have {c} values");
+        ctx.SetOutput(0, DataType.Float, x);
+        float eps = ctx.Node.GetFloat("epsilon", 1e-5f);
+        long n = x[0], plane = x.Size(2, x.Rank);
+        ctx.WorkspaceBytes = 2L * c * sizeof(float);
+        return (in StepArgs a) =>
+        {
+            float* scale = (float*)a.Workspace, shift = scale + c;
+            float* gamma = a.InF(1), beta = a.InF(2), mean = a.InF(3), variance = a.InF(4);
+            for (int k = 0; k < c; k++)
+            {
+                scale[k] = gamma[k] / MathF.Sqrt(variance[k] + eps);
+                shift[k] = beta[k] - mean[k] * scale[k];
+            }
+            float* src = a.InF(0), dst = a.OutF(0);
+            for (long b = 0; b < n; b++)
+                for (int k = 0; k < c; k++)
+                {
+                    long o = (b * c + k) * plane;
+                    var y = new Span<float>(dst + o, (int)plane);
+                    TensorPrimitives.Multiply(new ReadOnlySpan<float>(src + o, (int)plane), scale[k], y);
+                    TensorPrimitives.Add(y, shift[k], y);
+                }
+        };
+    }
+
+    private static StepAction PlanSoftmax(PlanContext ctx, bool log)
+    {
+        ctx.RequireType(0, DataType.Float);
+        var x = ctx.InputShape(0);
+        ctx.SetOutput(0, DataType.Float, x);
+        int axis = x.Axis(ctx.Node.GetInt("axis", ctx.Opset >= 13 ? -1 : 1));
+        // Before opset 13 the input is coerced to 2-D at axis: softmax runs over all trailing axes together.
+        long outer, length, inner;
+        if (ctx.Opset < 13) { outer = x.Size(0, axis); length = x.Size(axis, x.Rank); inner = 1; }
+        else { outer = x.Size(0, axis); length = x.Rank == 0 ? 1 : x[axis]; inner = x.Size(axis + 1, x.Rank); }
+        if (inner != 1)
+        {
+            return (in StepArgs a) => SoftmaxStrided(a.InF(0), a.OutF(0), outer, length, inner, log);
+        }
+        int len = checked((int)length);
+        return (in StepArgs a) =>
+        {
+            float* src = a.InF(0), dst = a.OutF(0);
+            for (long o = 0; o < outer; o++) SoftmaxRow(new ReadOnlySpan<float>(src + o * len, len), new Span<float>(dst + o * len, len), log);
+        };
+    }
+
+    /// <summary>Numerically stable softmax of one contiguous row: exp(x - max) / Σ.</summary>
+    internal static void SoftmaxRow(ReadOnlySpan<float> x, Span<float> y, bool log)
+    {
+        if (x.Length == 0) return;
+        float max = TensorPrimitives.Max(x);
+        TensorPrimitives.Subtract(x, max, y);
+        if (log)
+        {
+            // log softmax = (x - max) - log Σ exp(x - max), without dividing.
+            float sum = 0;
+            foreach (float v in y) sum += MathF.Exp(v);
+            TensorPrimitives.Subtract(y, MathF.Log(sum), y);
+            return;
+        }
+        TensorPrimitives.Exp(y, y);
+        TensorPrimitives.Divide(y, TensorPrimitives.Sum(y), y);
+    }
+
+    private static void SoftmaxStrided(float* x, float* y, long outer, long length, long inner, bool log)
+    {
+        for (long o = 0; o < outer; o++)
+        for (long i = 0; i < inner; i++)
+        {
+            float* px = x + o * length * inner + i, py = y + o * length * inner + i;
+            float max = float.NegativeInfinity;
+            for (long k = 0; k < length; k++) max = Math.Max(max, px[k * inner]);
+            double sum = 0;
+            for (long k = 0; k < length; k++) sum += Math.Exp(px[k * inner] - max);
+            for (long k = 0; k < length; k++)
+            {
+                float v = px[k * inner] - max;
+                py[k * inner] = log ? v - (float)Math.Log(sum) : (float)(Math.Exp(v) / sum);
+            }
+        }
+    }
+}
