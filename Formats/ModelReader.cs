@@ -14,7 +14,7 @@ public static class ModelReader
     /// Reads Keras files (legacy HDF5 <c>.h5</c> and Keras 3 <c>.keras</c> zip). Set by the integration layer (the Keras
     /// reader lives in its own folder and may be absent); null means Keras files are refused.
     /// </summary>
-    public static Func<string, ReaderLimits?, ModelGraph>? KerasLoader { get; set; }
+    public static Func<string, ReaderLimits?, ModelGraph>? KerasLoader { get; set; } = Keras.KerasReader.Load;
 
     /// <summary>Reads the native <c>.fim</c> format; set by the integration layer, like <see cref="KerasLoader"/>.</summary>
     public static Func<string, ReaderLimits?, ModelGraph>? FimLoader { get; set; }

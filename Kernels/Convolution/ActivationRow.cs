@@ -4,7 +4,7 @@ using FastInfer.Kernels.Gemm;
 namespace FastInfer.Kernels.Convolution;
 
 /// <summary>Applies an activation in place over a row, vectorized through TensorPrimitives where it has the op.</summary>
-internal static unsafe class ActivationRow
+public static unsafe class ActivationRow
 {
     public static void Apply(float* p, int n, in Activation a)
     {

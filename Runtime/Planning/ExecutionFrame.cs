@@ -12,6 +12,8 @@ internal sealed unsafe class ExecutionFrame : IDisposable
     {
         Arena = new AlignedBuffer(Math.Max(plan.ArenaBytes, 64), zero: false);
         Pointers = new nint[plan.Values.Length];
+        _plan = plan;
+        _scratch = new AlignedBuffer?[plan.OutputIds.Length];
         nint basePtr = (nint)Arena.Pointer;
         foreach (var v in plan.Values)
         {
@@ -27,5 +29,19 @@ internal sealed unsafe class ExecutionFrame : IDisposable
     public AlignedBuffer Arena { get; }
     public nint[] Pointers { get; }
 
-    public void Dispose() => Arena.Dispose();
+    private readonly AlignedBuffer?[] _scratch;
+    private readonly ExecutionPlan _plan;
+
+    /// <summary>Where graph output <paramref name="index"/> goes when the caller did not ask for it (made once per frame).</summary>
+    public nint Scratch(int index)
+    {
+        var buffer = _scratch[index] ??= new AlignedBuffer(Math.Max(_plan.Values[_plan.OutputIds[index]].ByteLength, 64), zero: false);
+        return (nint)buffer.Pointer;
+    }
+
+    public void Dispose()
+    {
+        Arena.Dispose();
+        foreach (var s in _scratch) s?.Dispose();
+    }
 }

@@ -32,6 +32,10 @@ internal sealed unsafe class ExecutionPlan : IDisposable
     public required List<IDisposable> OwnedConstants { get; init; }
     /// <summary>Nodes computed once when planning instead of on every run.</summary>
     public int FoldedNodes { get; init; }
+    /// <summary>Runs (and planners) holding this plan; guarded by the session's plan cache lock.</summary>
+    public int Users { get; set; }
+    /// <summary>Evicted from the cache: disposed when the last user releases it.</summary>
+    public bool Retired { get; set; }
 
     public ExecutionFrame RentFrame()
     {

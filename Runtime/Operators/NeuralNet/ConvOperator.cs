@@ -55,8 +55,9 @@ internal sealed unsafe class ConvOperator : Operator
         ctx.SetOutput(0, DataType.Float, output);
         if (ctx.HasInput(2) && ctx.InputShape(2).ElementCount != m) throw ctx.Fail($"bias {ctx.InputShape(2)} does not have {m} values");
         bool residual = ctx.HasInput(3);
-        if (residual && !ctx.InputShape(3).Equals(output)) throw ctx.Fail($"residual {ctx.InputShape(3)} does not match output {output}");
         var activation = FusedActivation.Read(ctx.Node);
+        if (residual && !ctx.InputShape(3).Equals(output))
+            return PlanBroadcastResidual(ctx, shape, output, activation);
 
         if (ctx.IsConstant(1) && (!ctx.HasInput(2) || ctx.IsConstant(2)))
         {
@@ -66,6 +67,30 @@ internal sealed unsafe class ConvOperator : Operator
         }
         // Filters fed at run time: the same convolution through the reference-speed unpacked path.
         return (in StepArgs a) => ConvReference.Run(shape, a.InF(0), a.InF(1), a.InF(2), residual ? a.InF(3) : null, activation, a.OutF(0));
+    }
+
+    /// <summary>
+    /// A fused residual that must be broadcast (e.g. [1,C,1,1]): convolve, then add with broadcasting and
+    /// activate, as the unfused Conv → Add → activation would.
+    /// </summary>
+    private StepAction PlanBroadcastResidual(PlanContext ctx, ConvShape shape, TensorShape output, Activation activation)
+    {
+        var plan = new Elementwise.Broadcast(output, ctx.InputShape(3));
+        if (!plan.Output.Equals(output))
+            throw ctx.Fail($"residual {ctx.InputShape(3)} broadcast with the output {output} gives {plan.Output}");
+        bool packed = ctx.IsConstant(1) && (!ctx.HasInput(2) || ctx.IsConstant(2));
+        var weights = packed ? Pack(ctx, shape) : null;
+        ctx.WorkspaceBytes = packed ? Conv2D.WorkspaceBytes(shape) : 0;
+        long count = output.ElementCount;
+        return (in StepArgs a) =>
+        {
+            float* y = a.OutF(0);
+            if (weights is not null) Conv2D.Run(shape, weights, a.InF(0), y, null, Activation.None, (float*)a.Workspace, a.Pool);
+            else ConvReference.Run(shape, a.InF(0), a.InF(1), a.InF(2), null, Activation.None, y);
+            Elementwise.BroadcastRunner.Run<float, float, Elementwise.AddOp<float>>(plan, y, a.InF(3), y);
+            if (activation.Kind != ActivationKind.None)
+                for (long i = 0; i < count; i += int.MaxValue) ActivationRow.Apply(y + i, (int)Math.Min(int.MaxValue, count - i), activation);
+        };
     }
 
     private ConvWeights Pack(PlanContext ctx, in ConvShape s)

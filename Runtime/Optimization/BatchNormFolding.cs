@@ -1,0 +1,65 @@
+using FastInfer.Ir;
+
+namespace FastInfer.Runtime.Optimization;
+
+/// <summary>
+/// Conv → BatchNormalization (inference) becomes one Conv with scaled filters and a shifted bias:
+/// W'[m] = W[m]·s[m], b'[m] = (b[m] − mean[m])·s[m] + β[m], with s = γ / √(var + ε).
+/// New initializers are written; the originals are left for any other reader.
+/// </summary>
+internal static class BatchNormFolding
+{
+    public static int Run(ModelGraph graph)
+    {
+        int folded = 0;
+        var index = new GraphIndex(graph);
+        foreach (var bn in graph.Nodes.ToList())
+        {
+            if (bn.OpType != "BatchNormalization" || bn.Domain is not ("" or "ai.onnx") || bn.Inputs.Count < 5) continue;
+            if (bn.Outputs.Skip(1).Any(o => o.Length > 0) || bn.Attributes.TryGetValue("training_mode", out var tm) && tm.Int != 0) continue;
+            var conv = index.Producer(bn.Inputs[0]);
+            if (conv is null || conv.OpType != "Conv" || conv.Domain is not ("" or "ai.onnx") || !index.HasSingleReader(bn.Inputs[0])) continue;
+            var w = index.Constant(conv.Inputs[1]);
+            var b = conv.Inputs.Count > 2 ? index.Constant(conv.Inputs[2]) : null;
+            if (conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0 && b is null) continue;
+            var stats = bn.Inputs.Skip(1).Take(4).Select(index.Constant).ToArray();
+            if (w is null || w.ElementType != DataType.Float || w.Dims.Length < 3 || stats.Any(t => t is null || t.ElementType != DataType.Float)) continue;
+            int m = checked((int)w.Dims[0]);
+            if (stats.Any(t => t!.ElementCount != m) || b is not null && (b.ElementType != DataType.Float || b.ElementCount != m)) continue;
+
+            float eps = bn.Attributes.TryGetValue("epsilon", out var e) ? e.Float : 1e-5f;
+            var gamma = stats[0]!.AsSpan<float>(); var beta = stats[1]!.AsSpan<float>();
+            var mean = stats[2]!.AsSpan<float>(); var variance = stats[3]!.AsSpan<float>();
+            var source = w.AsSpan<float>();
+            int perFilter = source.Length / m;
+            var newW = new float[source.Length];
+            var newB = new float[m];
+            for (int k = 0; k < m; k++)
+            {
+                // In double: the fold must not add rounding the unfused graph does not have.
+                double s = gamma[k] / Math.Sqrt((double)variance[k] + eps);
+                for (int j = 0; j < perFilter; j++) newW[k * perFilter + j] = (float)(source[k * perFilter + j] * s);
+                double bias = b is null ? 0 : b.AsSpan<float>()[k];
+                newB[k] = (float)((bias - mean[k]) * s + beta[k]);
+            }
+            string wName = Unique(graph, conv.Inputs[1] + "_bn"), bName = Unique(graph, wName + "_bias");
+            graph.Initializers[wName] = TensorData.Create<float>(graph, wName, DataType.Float, w.Dims, newW);
+            graph.Initializers[bName] = TensorData.Create<float>(graph, bName, DataType.Float, new long[] { m }, newB);
+            conv.Inputs[1] = wName;
+            while (conv.Inputs.Count < 3) conv.Inputs.Add("");
+            conv.Inputs[2] = bName;
+            conv.Outputs[0] = bn.Outputs[0];
+            graph.Nodes.Remove(bn);
+            folded++;
+            index = new GraphIndex(graph);
+        }
+        return folded;
+    }
+
+    internal static string Unique(ModelGraph graph, string name)
+    {
+        string candidate = name;
+        for (int i = 1; graph.Initializers.ContainsKey(candidate); i++) candidate = name + "_" + i;
+        return candidate;
+    }
+}

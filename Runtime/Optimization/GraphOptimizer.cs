@@ -1,0 +1,37 @@
+using FastInfer.Ir;
+
+namespace FastInfer.Runtime.Optimization;
+
+/// <summary>
+/// The graph passes run once per session, before operators are created. Each pass rewrites the
+/// <see cref="ModelGraph"/> in place and keeps its meaning; the runtime needs no knowledge of which ran.
+/// Shape-dependent folding happens later, per plan (see <c>PlanBuilder</c>).
+/// </summary>
+internal static class GraphOptimizer
+{
+    public static OptimizationStatistics Optimize(ModelGraph graph)
+    {
+        var stats = new OptimizationStatistics();
+        SortTopologically(graph);
+        stats.Add("identity removed", IdentityElimination.Run(graph));
+        stats.Add("batchnorm folded into conv", BatchNormFolding.Run(graph));
+        stats.Add("residual add fused into conv", ConvFusion.FuseResidualAdd(graph));
+        stats.Add("activation fused into conv", ConvFusion.FuseActivation(graph));
+        stats.Add("matmul+add fused", MatMulAddFusion.Run(graph));
+        stats.Add("dead nodes removed", DeadNodeElimination.Run(graph));
+        SortTopologically(graph);
+        return stats;
+    }
+
+    /// <summary>Orders nodes so each comes after the producers of its inputs (stable); a cycle is an error.</summary>
+    public static void SortTopologically(ModelGraph graph) => TopologicalSort.Run(graph);
+}
+
+/// <summary>How many rewrites each pass made.</summary>
+public sealed class OptimizationStatistics
+{
+    private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, int> Counts => _counts;
+    internal void Add(string pass, int count) { if (count > 0) _counts[pass] = count; }
+    public override string ToString() => string.Join(", ", _counts.Select(kv => $"{kv.Key}: {kv.Value}"));
+}
