@@ -3,7 +3,7 @@ using FastInfer.Formats;
 namespace FastInfer.Runtime;
 
 /// <summary>How a session is built and run.</summary>
-public sealed class SessionOptions
+public sealed partial class SessionOptions
 {
     /// <summary>Threads one Run uses, the caller included; 1 = fully single-threaded. Default: all cores.</summary>
     public int IntraOpThreads { get; set; } = Environment.ProcessorCount;
