@@ -35,7 +35,8 @@ public sealed unsafe class WorkerPool : IDisposable
     private delegate*<void*, int, void> _invoke;
     private int _count;
     private int _next;
-    private int _running;
+    private int _running;   // workers inside the current loop (joined, not yet left)
+    private int _open;      // the generation that workers may still join; 0 once the caller has closed it
     private int _generation;
     private int _sleepers;
     private volatile bool _disposed;
@@ -73,7 +74,10 @@ public sealed unsafe class WorkerPool : IDisposable
             _invoke = &Invoke<T>;
             _count = count;
             _next = 0;
-            _running = _workers.Length;
+            // Only this thread changes _generation (the busy flag excludes others), so the next value is known:
+            // open it for joining before publishing it, so a fast worker never finds it closed.
+            int generation = _generation + 1;
+            Volatile.Write(ref _open, generation);
             Interlocked.Increment(ref _generation); // full fence: the fields above are visible to any worker that sees it
             int sleepers = Volatile.Read(ref _sleepers);
             if (sleepers > 0) _wake.Release(sleepers);
@@ -89,7 +93,10 @@ public sealed unsafe class WorkerPool : IDisposable
                 Volatile.Write(ref _next, count); // stop handing out indices
             }
 
-            // The body lives on this stack frame: never leave before every worker is done with it.
+            // The body lives on this stack frame: close the loop to late joiners, then wait for every worker
+            // that did join. Workers that never woke for this loop (one may lose its wake-up permit to another
+            // that went back to sleep first) are not waited for: the caller has done their share.
+            Interlocked.Exchange(ref _open, 0);
             var spin = new SpinWait();
             while (Volatile.Read(ref _running) != 0) spin.SpinOnce(-1);
             _body = null;
@@ -124,17 +131,24 @@ public sealed unsafe class WorkerPool : IDisposable
                 idleSince = Stopwatch.GetTimestamp();
             }
             seen = Volatile.Read(ref _generation);
-            int count = _count;
-            int index;
-            try
+            // Join, then check the loop is still open: paired with the caller's close-then-wait (both full
+            // fences), either the caller waits for this worker or this worker sees the loop closed and leaves
+            // without touching the body.
+            Interlocked.Increment(ref _running);
+            if (Volatile.Read(ref _open) == seen)
             {
-                while ((index = Interlocked.Increment(ref _next) - 1) < count) _invoke(_body, index);
-            }
-            catch (Exception e)
-            {
-                // Reported to the caller; an unhandled exception here would kill the process.
-                Interlocked.CompareExchange(ref _error, e, null);
-                Volatile.Write(ref _next, count);
+                int count = _count;
+                int index;
+                try
+                {
+                    while ((index = Interlocked.Increment(ref _next) - 1) < count) _invoke(_body, index);
+                }
+                catch (Exception e)
+                {
+                    // Reported to the caller; an unhandled exception here would kill the process.
+                    Interlocked.CompareExchange(ref _error, e, null);
+                    Volatile.Write(ref _next, count);
+                }
             }
             Interlocked.Decrement(ref _running);
         }
