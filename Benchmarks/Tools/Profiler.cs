@@ -90,17 +90,20 @@ public static unsafe class Profiler
             using var weights = new ConvWeights(s.OutChannels, s.InChannelsPerGroup, s.KernelHeight, s.KernelWidth, 1, w.Floats, bias.Floats);
             using var x = Fill((long)s.InChannels * s.InHeight * s.InWidth, rnd);
             using var y = new AlignedBuffer((long)s.OutChannels * s.OutHeight * s.OutWidth * 4);
-            using var ws = new AlignedBuffer(Math.Max(64, Conv2D.WorkspaceBytes(s)));
+            var algorithm = Conv2D.Choose(s, allowWinograd: Environment.GetEnvironmentVariable("FASTINFER_WINOGRAD") != "0");
+            if (algorithm == ConvAlgorithm.Winograd) weights.PrepareWinograd();
+            using var ws = new AlignedBuffer(Math.Max(64, Conv2D.WorkspaceBytes(s, algorithm)));
             var t = new List<double>();
             for (int r = 0; r < reps + 3; r++)
             {
                 var sw = Stopwatch.StartNew();
-                Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool);
+                Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool, algorithm);
                 if (r >= 3) t.Add(sw.Elapsed.TotalSeconds);
             }
+            string label = name + (algorithm == ConvAlgorithm.Winograd ? " [W]" : "");
             double min = t.Min(), med = Median(t), f = 2.0 * s.MultiplyAdds / 1e9;
             total += med; totalMin += min; totalFlops += f;
-            Console.WriteLine($"{name,-30} p50 {med * 1e3,7:F3} ms  min {min * 1e3,7:F3} ms {f / min,6:F1} GFLOP/s at min ({100 * f / min / peak / threads:F0}% of peak)");
+            Console.WriteLine($"{label,-34} p50 {med * 1e3,7:F3} ms  min {min * 1e3,7:F3} ms {f / min,6:F1} GFLOP/s at min ({100 * f / min / peak / threads:F0}% of peak)");
         }
         Console.WriteLine($"sum of convs t={threads}: p50 {total * 1e3:F2} ms, min {totalMin * 1e3:F2} ms, {totalFlops / totalMin:F1} GFLOP/s nominal at min");
     }
@@ -112,7 +115,7 @@ public static unsafe class Profiler
         var rnd = new Random(5);
         var input = new float[3 * 224 * 224];
         for (int i = 0; i < input.Length; i++) input[i] = (float)(rnd.NextDouble() - 0.5) * 100f;
-        using var session = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads });
+        using var session = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads, Winograd = Environment.GetEnvironmentVariable("FASTINFER_WINOGRAD") != "0" });
         using var x = Tensor.FromArray(input, 1, 3, 224, 224);
         var inputs = new[] { new NamedTensor(session.Inputs[0].Name, x) };
         var outs = session.Run(inputs);
