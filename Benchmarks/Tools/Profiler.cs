@@ -29,6 +29,7 @@ public static unsafe class Profiler
         if (what is "gemm" or "all") Gemm(threads, reps, peak);
         if (what is "layers" or "all") Layers(threads, reps, peak);
         if (what is "resnet" or "all") ResNet(threads, reps);
+        if (what is "steps") Steps(threads, reps);
     }
 
     private static double Median(List<double> v) { v.Sort(); return v[v.Count / 2]; }
@@ -107,6 +108,23 @@ public static unsafe class Profiler
         }
         Console.WriteLine($"sum of convs t={threads}: p50 {total * 1e3:F2} ms, min {totalMin * 1e3:F2} ms, {totalFlops / totalMin:F1} GFLOP/s nominal at min");
     }
+
+    public static void Steps(int threads, int reps)
+    {
+        var rnd = new Random(5);
+        var input = new float[3 * 224 * 224];
+        for (int i = 0; i < input.Length; i++) input[i] = (float)(rnd.NextDouble() - 0.5) * 100f;
+        using var session = InferenceSession.Load(ResNetPath, new SessionOptions { IntraOpThreads = threads, Winograd = Environment.GetEnvironmentVariable("FASTINFER_WINOGRAD") != "0" });
+        using var x = Tensor.FromArray(input, 1, 3, 224, 224);
+        var inputs = new[] { new NamedTensor(session.Inputs[0].Name, x) };
+        var outs = session.Run(inputs);
+        for (int i = 0; i < 3; i++) session.Run(inputs, outs);
+        StepProfiler.Run(session, inputs, outs, reps);
+        foreach (var o in outs) o.Tensor.Dispose();
+    }
+
+    private static string ResNetPath => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages",
+            "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
 
     public static void ResNet(int threads, int reps)
     {
