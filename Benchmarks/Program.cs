@@ -2,8 +2,15 @@ using BenchmarkDotNet.Running;
 
 namespace FastInfer.Benchmarks;
 
-/// <summary>Entry point: pick suites with --filter, e.g. <c>--filter *Gemm* --job short</c>.</summary>
+/// <summary>
+/// Entry point: pick suites with --filter, e.g. <c>--filter *Gemm* --job short</c>; or
+/// <c>profile peak|gemm|layers|resnet|all [threads] [reps]</c> for the quick interleaved profiler.
+/// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static void Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "profile") { Tools.Profiler.Run(args[1..]); return; }
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
 }

@@ -10,11 +10,31 @@ namespace FastInfer.Kernels.Convolution;
 /// <list type="bullet">
 /// <item>depthwise (group = C = M): direct, vectorized along the output row, no workspace;</item>
 /// <item>1×1 stride 1, no padding: no im2col, the input already is the column matrix;</item>
-/// <item>everything else (strided 1×1 included, where im2col is a plain gather): im2col + packed GEMM.</item>
+/// <item>everything else (strided 1×1 included, where im2col is a plain gather): im2col + packed GEMM;</item>
+/// <item>3×3 stride 1, when asked for with <see cref="ConvAlgorithm.Winograd"/>: <see cref="WinogradF43"/>.</item>
 /// </list>
 /// </summary>
 public static unsafe class Conv2D
 {
+    /// <summary>
+    /// The algorithm for this shape: Winograd where allowed, supported on the current ISA tier and expected
+    /// to win (<see cref="WinogradF43.IsProfitable"/>), else the GEMM-based paths.
+    /// </summary>
+    public static ConvAlgorithm Choose(in ConvShape s, bool allowWinograd) =>
+        allowWinograd && WinogradF43.IsProfitable(s) ? ConvAlgorithm.Winograd : ConvAlgorithm.Gemm;
+
+    /// <summary>Scratch bytes <see cref="Run(in ConvShape, ConvWeights, float*, float*, float*, Activation, float*, WorkerPool, ConvAlgorithm)"/> needs.</summary>
+    public static long WorkspaceBytes(in ConvShape s, ConvAlgorithm algorithm) =>
+        algorithm == ConvAlgorithm.Winograd ? WinogradF43.WorkspaceBytes(s) : WorkspaceBytes(s);
+
+    /// <summary>Runs with a chosen algorithm; Winograd needs <see cref="ConvWeights.PrepareWinograd"/> first.</summary>
+    public static void Run(in ConvShape s, ConvWeights weights, float* x, float* y, float* residual, Activation activation,
+        float* workspace, WorkerPool pool, ConvAlgorithm algorithm)
+    {
+        if (algorithm == ConvAlgorithm.Winograd) WinogradF43.Run(s, weights, x, y, residual, activation, workspace, pool);
+        else Run(s, weights, x, y, residual, activation, workspace, pool);
+    }
+
     /// <summary>Scratch bytes <see cref="Run"/> needs for this shape.</summary>
     public static long WorkspaceBytes(in ConvShape s) =>
         UsesDepthwise(s) || s.IsPointwise ? 0 : (long)s.KernelSize * s.OutHeight * s.OutWidth * sizeof(float);

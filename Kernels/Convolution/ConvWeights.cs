@@ -18,6 +18,9 @@ public sealed unsafe class ConvWeights : IDisposable
     internal AlignedBuffer? Bias { get; }
     /// <summary>The filters as given (OIHW), kept for paths that read them directly (depthwise).</summary>
     internal AlignedBuffer Raw { get; }
+    /// <summary>Winograd F(4×4, 3×3) filters, one packed M×C left operand per transformed point; null until <see cref="PrepareWinograd"/>.</summary>
+    internal PackedMatrix[]? WinogradFilters { get; private set; }
+    private readonly object _winogradLock = new();
 
     /// <param name="weights">OIHW filters: [M, C/group, KH, KW].</param>
     /// <param name="bias">[M] or null.</param>
@@ -39,8 +42,29 @@ public sealed unsafe class ConvWeights : IDisposable
         }
     }
 
+    /// <summary>
+    /// Transforms and packs the filters for <see cref="WinogradF43"/> (once; later calls return at once).
+    /// Call at plan time, under the ISA tier the convolution will run with.
+    /// </summary>
+    public void PrepareWinograd()
+    {
+        if (KernelHeight != 3 || KernelWidth != 3 || Group != 1)
+            throw new InvalidOperationException($"Winograd F(4x4,3x3) needs 3x3 ungrouped filters, not {KernelHeight}x{KernelWidth} in {Group} group(s).");
+        lock (_winogradLock)
+        {
+            if (WinogradFilters != null) return;
+            float[] u = WinogradF43.TransformFilters(Raw.Floats, OutChannels, InChannelsPerGroup);
+            var packed = new PackedMatrix[36];
+            fixed (float* pu = u)
+                for (int xi = 0; xi < 36; xi++)
+                    packed[xi] = Sgemm.PackA(false, OutChannels, InChannelsPerGroup, pu + (long)xi * OutChannels * InChannelsPerGroup, InChannelsPerGroup);
+            WinogradFilters = packed;
+        }
+    }
+
     public void Dispose()
     {
+        if (WinogradFilters != null) foreach (var p in WinogradFilters) p.Dispose();
         foreach (var p in PackedGroups) p.Dispose();
         Bias?.Dispose();
         Raw.Dispose();

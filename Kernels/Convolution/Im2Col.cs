@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Convolution;
@@ -15,6 +17,22 @@ public static unsafe class Im2Col
     {
         var body = new Body { S = s, X = x, Col = col };
         pool.For(s.InChannelsPerGroup * s.KernelHeight, ref body);
+    }
+
+    /// <summary>
+    /// row[ox] = src[2·ox] for ox in [lo, hi): 16 outputs from two loads and one two-source permute where the
+    /// loads stay inside the row (<paramref name="limit"/> elements readable from src), scalar elsewhere.
+    /// </summary>
+    private static void Gather2(float* src, float* row, int lo, int hi, int limit)
+    {
+        int ox = lo;
+        if (Avx512F.IsSupported)
+        {
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            for (; ox + 16 <= hi && 2 * ox + 32 <= limit; ox += 16)
+                Vector512.Store(Avx512F.PermuteVar16x32x2(Vector512.Load(src + 2 * ox), even, Vector512.Load(src + 2 * ox + 16)), row + ox);
+        }
+        for (; ox < hi; ox++) row[ox] = src[2 * ox];
     }
 
     private struct Body : IParallelBody
@@ -41,6 +59,7 @@ public static unsafe class Im2Col
                     float* src = plane + (long)iy * iw + off;
                     for (int ox = 0; ox < lo; ox++) row[ox] = 0f;
                     if (sw == 1) Buffer.MemoryCopy(src + lo, row + lo, (hi - lo) * sizeof(float), (hi - lo) * sizeof(float));
+                    else if (sw == 2) Gather2(src, row, lo, hi, iw - off);
                     else for (int ox = lo; ox < hi; ox++) row[ox] = src[ox * sw];
                     for (int ox = hi; ox < ow; ox++) row[ox] = 0f;
                 }

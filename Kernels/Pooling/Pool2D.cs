@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Pooling;
@@ -78,8 +80,11 @@ public static unsafe class Pool2D
                         else
                         {
                             float* src = xr + off;
-                            if (max) for (int ox = lo; ox < hi; ox++) { float v = src[ox * sw]; if (v > yr[ox] || float.IsNaN(v)) yr[ox] = v; }
-                            else for (int ox = lo; ox < hi; ox++) yr[ox] += src[ox * sw];
+                            int ox = lo;
+                            if (sw == 2) ox = Stride2(src, yr, lo, hi, iw - off, max);
+                            // Math.Max propagates NaN like TensorPrimitives.Max on the stride-1 path, without a data-dependent branch.
+                            if (max) for (; ox < hi; ox++) yr[ox] = MathF.Max(yr[ox], src[ox * sw]);
+                            else for (; ox < hi; ox++) yr[ox] += src[ox * sw];
                         }
                     }
                 }
@@ -96,6 +101,25 @@ public static unsafe class Pool2D
                     yr[ox] = divisor > 0 ? yr[ox] / divisor : 0f;
                 }
             }
+        }
+
+        /// <summary>
+        /// y[ox] = max/sum(y[ox], src[2·ox]) for whole 16-column chunks of [lo, hi) whose two loads stay within the
+        /// <paramref name="limit"/> readable elements (AVX-512 two-source permute picks the even elements);
+        /// returns where the scalar tail starts.
+        /// </summary>
+        private static int Stride2(float* src, float* y, int lo, int hi, int limit, bool max)
+        {
+            int ox = lo;
+            if (!Avx512F.IsSupported) return ox;
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            for (; ox + 16 <= hi && 2 * ox + 32 <= limit; ox += 16)
+            {
+                var v = Avx512F.PermuteVar16x32x2(Vector512.Load(src + 2 * ox), even, Vector512.Load(src + 2 * ox + 16));
+                var d = Vector512.Load(y + ox);
+                Vector512.Store(max ? Vector512.Max(d, v) : d + v, y + ox);
+            }
+            return ox;
         }
 
         /// <summary>Output columns whose tap ox·stride + off lies inside [0, width).</summary>

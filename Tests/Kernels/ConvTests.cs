@@ -39,6 +39,8 @@ public unsafe class ConvTests
         Shape(4, 5, 6, 70, 3, pad: 0, batch: 2),    // batch, M past a K block boundary
         Shape(300, 4, 5, 8, 1),                     // K = 300 > KC
         Shape(5, 6, 7, 3, 2, kw: 3, pad: 0),        // non-square kernel
+        Shape(3, 9, 75, 8, 7, stride: 2, pad: 3),   // stride-2 rows wide enough for the vector gather, odd width
+        Shape(5, 4, 70, 17, 1, stride: 2),          // strided 1×1 over a wide row
     ];
 
     [Theory]

@@ -39,7 +39,7 @@ public unsafe class PoolTests
         {
             Shape(112, 112, 3, 2, 1, false), Shape(17, 19, 3, 2, 1, true), Shape(16, 15, 2, 2, 0, false),
             Shape(9, 13, 3, 1, 1, false), Shape(10, 10, 3, 1, 0, true), Shape(7, 6, 5, 2, 2, true),
-            Shape(11, 12, 3, 1, 2, false, dil: 2), Shape(1, 1, 1, 1, 0, false), Shape(5, 33, 2, 3, 1, true),
+            Shape(11, 12, 3, 1, 2, false, dil: 2), Shape(1, 1, 1, 1, 0, false), Shape(5, 33, 2, 3, 1, true), Shape(3, 75, 3, 2, 0, true), Shape(4, 67, 2, 2, 1, false),
         };
         foreach (var s in shapes)
         {

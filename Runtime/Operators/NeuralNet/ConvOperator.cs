@@ -1,6 +1,7 @@
 using FastInfer.Ir;
 using FastInfer.Kernels.Convolution;
 using FastInfer.Kernels.Gemm;
+using FastInfer.Kernels.Platform;
 
 namespace FastInfer.Runtime.Operators.NeuralNet;
 
@@ -13,17 +14,28 @@ internal sealed unsafe class ConvOperator : Operator
 {
     private ConvWeights? _packed;
     private readonly object _packLock = new();
+    private readonly bool _allowWinograd;
+    private readonly IsaLevel? _isa;
 
-    public ConvOperator(Node node) : base(node) { }
+    public ConvOperator(Node node, SessionOptions options) : base(node)
+    {
+        _allowWinograd = options.Winograd;
+        _isa = KernelScope.Validate(options);
+    }
 
     public static IEnumerable<OperatorEntry> Entries()
     {
-        yield return new("Conv", (n, _) => new ConvOperator(n), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
-        yield return new("fastinfer:FusedConv", (n, _) => new ConvOperator(n), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>(),
+        yield return new("Conv", (n, c) => new ConvOperator(n, c.Options), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
+        yield return new("fastinfer:FusedConv", (n, c) => new ConvOperator(n, c.Options), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>(),
             "Conv with BatchNorm folded in, a residual Add and an activation fused into its epilogue");
     }
 
     public override StepAction Plan(PlanContext ctx)
+    {
+        using (KernelScope.Enter(_isa)) return KernelScope.Wrap(_isa, PlanUnderIsa(ctx));
+    }
+
+    private StepAction PlanUnderIsa(PlanContext ctx)
     {
         ctx.RequireType(0, DataType.Float);
         ctx.RequireType(1, DataType.Float);
@@ -62,8 +74,10 @@ internal sealed unsafe class ConvOperator : Operator
         if (ctx.IsConstant(1) && (!ctx.HasInput(2) || ctx.IsConstant(2)))
         {
             var packed = Pack(ctx, shape);
-            ctx.WorkspaceBytes = Conv2D.WorkspaceBytes(shape);
-            return (in StepArgs a) => Conv2D.Run(shape, packed, a.InF(0), a.OutF(0), residual ? a.InF(3) : null, activation, (float*)a.Workspace, a.Pool);
+            var algorithm = Conv2D.Choose(shape, _allowWinograd);
+            if (algorithm == ConvAlgorithm.Winograd) packed.PrepareWinograd();
+            ctx.WorkspaceBytes = Conv2D.WorkspaceBytes(shape, algorithm);
+            return (in StepArgs a) => Conv2D.Run(shape, packed, a.InF(0), a.OutF(0), residual ? a.InF(3) : null, activation, (float*)a.Workspace, a.Pool, algorithm);
         }
         // Filters fed at run time: the same convolution through the reference-speed unpacked path.
         return (in StepArgs a) => ConvReference.Run(shape, a.InF(0), a.InF(1), a.InF(2), residual ? a.InF(3) : null, activation, a.OutF(0));

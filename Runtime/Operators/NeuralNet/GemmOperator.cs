@@ -14,11 +14,23 @@ internal sealed unsafe class GemmOperator : Operator
     private PackedMatrix? _packedB;
     private readonly object _lock = new();
 
-    public GemmOperator(Node node) : base(node) { }
+    private readonly Kernels.Blas.CblasProvider? _blas;
+    private readonly Kernels.Platform.IsaLevel? _isa;
 
-    public static OperatorEntry Entry => new("Gemm", (n, _) => new GemmOperator(n), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
+    public GemmOperator(Node node, SessionOptions options) : base(node)
+    {
+        _blas = GemmBackend.Resolve(options);
+        _isa = KernelScope.Validate(options);
+    }
+
+    public static OperatorEntry Entry => new("Gemm", (n, c) => new GemmOperator(n, c.Options), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
 
     public override StepAction Plan(PlanContext ctx)
+    {
+        using (KernelScope.Enter(_isa)) return KernelScope.Wrap(_isa, PlanUnderIsa(ctx));
+    }
+
+    private StepAction PlanUnderIsa(PlanContext ctx)
     {
         ctx.RequireType(0, DataType.Float);
         ctx.RequireType(1, DataType.Float);
@@ -47,7 +59,8 @@ internal sealed unsafe class GemmOperator : Operator
         }
 
         PackedMatrix? packed = null;
-        if (ctx.IsConstant(1))
+        var blas = _blas;
+        if (ctx.IsConstant(1) && blas is null)
         {
             lock (_lock) _packedB ??= Sgemm.PackB(tb, k, n, (float*)ctx.InputValue(1).ConstantPointer, ldb);
             packed = _packedB;
@@ -67,7 +80,7 @@ internal sealed unsafe class GemmOperator : Operator
                 gemmBeta = 1;
             }
             if (packed is not null && !ta) Sgemm.MultiplyPacked(m, n, k, alpha, a.InF(0), lda, packed, gemmBeta, y, n, epilogue, a.Pool);
-            else Sgemm.Multiply(ta, tb, m, n, k, alpha, a.InF(0), lda, a.InF(1), ldb, gemmBeta, y, n, epilogue, a.Pool);
+            else GemmBackend.Multiply(blas, ta, tb, m, n, k, alpha, a.InF(0), lda, a.InF(1), ldb, gemmBeta, y, n, epilogue, a.Pool);
         };
     }
 

@@ -13,16 +13,28 @@ internal sealed unsafe class MatMulOperator : Operator
     private PackedMatrix? _packedB;
     private readonly object _lock = new();
 
-    public MatMulOperator(Node node) : base(node) { }
+    private readonly Kernels.Blas.CblasProvider? _blas;
+    private readonly Kernels.Platform.IsaLevel? _isa;
+
+    public MatMulOperator(Node node, SessionOptions options) : base(node)
+    {
+        _blas = GemmBackend.Resolve(options);
+        _isa = KernelScope.Validate(options);
+    }
 
     public static IEnumerable<OperatorEntry> Entries()
     {
-        yield return new("MatMul", (n, _) => new MatMulOperator(n), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
-        yield return new("fastinfer:MatMulAdd", (n, _) => new MatMulOperator(n), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>(),
+        yield return new("MatMul", (n, c) => new MatMulOperator(n, c.Options), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
+        yield return new("fastinfer:MatMulAdd", (n, c) => new MatMulOperator(n, c.Options), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>(),
             "MatMul with a per-column bias (input 2) and activation in the GEMM epilogue");
     }
 
     public override StepAction Plan(PlanContext ctx)
+    {
+        using (KernelScope.Enter(_isa)) return KernelScope.Wrap(_isa, PlanUnderIsa(ctx));
+    }
+
+    private StepAction PlanUnderIsa(PlanContext ctx)
     {
         ctx.RequireType(0, DataType.Float);
         ctx.RequireType(1, DataType.Float);
@@ -46,7 +58,8 @@ internal sealed unsafe class MatMulOperator : Operator
         var activation = NeuralNet.FusedActivation.Read(ctx.Node);
 
         // A weight: all of A's rows against one packed B.
-        if (ctx.IsConstant(1) && sb.Rank == 2 && batchA.ElementCount == batch.ElementCount)
+        var blas = _blas;
+        if (ctx.IsConstant(1) && sb.Rank == 2 && batchA.ElementCount == batch.ElementCount && blas is null)
         {
             lock (_lock) _packedB ??= Sgemm.PackB(false, k, n, (float*)ctx.InputValue(1).ConstantPointer, n);
             var packed = _packedB;
@@ -69,7 +82,7 @@ internal sealed unsafe class MatMulOperator : Operator
             var ep = new GemmEpilogue { Activation = activation, Bias = hasBias ? a.InF(2) : null, BiasKind = hasBias ? BiasKind.PerColumn : BiasKind.None };
             float* pa = a.InF(0), pb = a.InF(1), py = a.OutF(0);
             for (long i = 0; i < offsets.Length; i++)
-                Sgemm.Multiply(false, false, m, n, k, 1f, pa + offsets[i].A * strideA, k, pb + offsets[i].B * strideB, n, 0f, py + i * strideY, n, ep, a.Pool);
+                GemmBackend.Multiply(blas, false, false, m, n, k, 1f, pa + offsets[i].A * strideA, k, pb + offsets[i].B * strideB, n, 0f, py + i * strideY, n, ep, a.Pool);
         };
     }
 

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using FastInfer.Kernels.Blas;
+using FastInfer.Kernels.Convolution;
+using FastInfer.Kernels.Gemm;
+using FastInfer.Kernels.Memory;
+using FastInfer.Kernels.Threading;
+using FastInfer.Runtime;
+using Ort = Microsoft.ML.OnnxRuntime;
+
+namespace FastInfer.Benchmarks.Tools;
+
+/// <summary>
+/// A quick in-process profiler (not BenchmarkDotNet): <c>profile peak|gemm|layers|resnet [threads] [reps]</c>.
+/// Every comparison is interleaved in one process and reported as medians, because the machine is shared.
+/// </summary>
+public static unsafe class Profiler
+{
+    public static void Run(string[] args)
+    {
+        string what = args.Length > 0 ? args[0] : "all";
+        int threads = args.Length > 1 ? int.Parse(args[1]) : 1;
+        int reps = args.Length > 2 ? int.Parse(args[2]) : 20;
+        double peak = 0;
+        if (what is "peak" or "all" or "gemm" or "layers")
+        {
+            peak = FmaPeak.MeasureGflops();
+            Console.WriteLine($"FMA peak, 1 core, AVX-512: {peak:F1} GFLOP/s");
+        }
+        if (what is "gemm" or "all") Gemm(threads, reps, peak);
+        if (what is "layers" or "all") Layers(threads, reps, peak);
+        if (what is "resnet" or "all") ResNet(threads, reps);
+        if (what is "steps") Steps(threads, reps);
+    }
+
+    private static double Median(List<double> v) { v.Sort(); return v[v.Count / 2]; }
+
+    private static AlignedBuffer Fill(long n, Random rnd)
+    {
+        var b = new AlignedBuffer(n * 4);
+        for (long i = 0; i < n; i++) b.Floats[i] = (float)rnd.NextDouble() - 0.5f;
+        return b;
+    }
+
+    public static void Gemm(int threads, int reps, double peak)
+    {
+        CblasProvider.TryLoad(out var blas, out string msg);
+        Console.WriteLine($"CBLAS: {(blas != null ? blas.LibraryName : msg)}; OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE")}");
+        using var pool = new WorkerPool(threads);
+        foreach (var shape in new[] { (256, 256, 256), (1024, 1024, 1024), (64, 12544, 147), (64, 3136, 576), (128, 784, 1152), (256, 196, 2304), (512, 49, 4608), (1, 1000, 512) })
+        {
+            var (m, n, k) = shape;
+            var rnd = new Random(1);
+            using var a = Fill((long)m * k, rnd);
+            using var b = Fill((long)k * n, rnd);
+            using var c = new AlignedBuffer((long)m * n * 4);
+            using var pa = Sgemm.PackA(false, m, k, a.Floats, k);
+            using var pb = Sgemm.PackB(false, k, n, b.Floats, n);
+            var tA = new List<double>(); var tB = new List<double>(); var tBlas = new List<double>();
+            int inner = Math.Max(1, (int)(2e8 / (2.0 * m * n * k)));
+            for (int r = 0; r < reps + 2; r++)
+            {
+                var sw = Stopwatch.StartNew();
+                for (int i = 0; i < inner; i++) Sgemm.MultiplyPackedA(pa, n, b.Floats, n, c.Floats, n, default, pool);
+                if (r >= 2) tA.Add(sw.Elapsed.TotalSeconds / inner);
+                sw.Restart();
+                for (int i = 0; i < inner; i++) Sgemm.MultiplyPacked(m, n, k, 1, a.Floats, k, pb, 0, c.Floats, n, default, pool);
+                if (r >= 2) tB.Add(sw.Elapsed.TotalSeconds / inner);
+                if (blas != null)
+                {
+                    sw.Restart();
+                    for (int i = 0; i < inner; i++) blas.Sgemm(false, false, m, n, k, 1, a.Floats, k, b.Floats, n, 0, c.Floats, n);
+                    if (r >= 2) tBlas.Add(sw.Elapsed.TotalSeconds / inner);
+                }
+            }
+            double f = 2.0 * m * n * k / 1e9;
+            double ga = f / Median(tA), gb = f / Median(tB), gc = tBlas.Count > 0 ? f / Median(tBlas) : double.NaN;
+            Console.WriteLine($"sgemm {m}x{n}x{k} t={threads}: packedA {ga,6:F1} GFLOP/s ({100 * ga / peak / threads:F0}% of peak)  packedB {gb,6:F1}  cblas {gc,6:F1}");
+        }
+        blas?.Dispose();
+    }
+
+    public static void Layers(int threads, int reps, double peak)
+    {
+        using var pool = new WorkerPool(threads);
+        double total = 0, totalMin = 0, totalFlops = 0;
+        foreach (var (name, s) in ResNet18Layers.All())
+        {
+            var rnd = new Random(2);
+            using var w = Fill((long)s.OutChannels * s.KernelSize, rnd);
+            using var bias = Fill(s.OutChannels, rnd);
+            using var weights = new ConvWeights(s.OutChannels, s.InChannelsPerGroup, s.KernelHeight, s.KernelWidth, 1, w.Floats, bias.Floats);
+            using var x = Fill((long)s.InChannels * s.InHeight * s.InWidth, rnd);
+            using var y = new AlignedBuffer((long)s.OutChannels * s.OutHeight * s.OutWidth * 4);
+            var algorithm = Conv2D.Choose(s, allowWinograd: Environment.GetEnvironmentVariable("FASTINFER_WINOGRAD") != "0");
+            if (algorithm == ConvAlgorithm.Winograd) weights.PrepareWinograd();
+            using var ws = new AlignedBuffer(Math.Max(64, Conv2D.WorkspaceBytes(s, algorithm)));
+            var t = new List<double>();
+            for (int r = 0; r < reps + 3; r++)
+            {
+                var sw = Stopwatch.StartNew();
+                Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool, algorithm);
+                if (r >= 3) t.Add(sw.Elapsed.TotalSeconds);
+            }
+            string label = name + (algorithm == ConvAlgorithm.Winograd ? " [W]" : "");
+            double min = t.Min(), med = Median(t), f = 2.0 * s.MultiplyAdds / 1e9;
+            total += med; totalMin += min; totalFlops += f;
+            Console.WriteLine($"{label,-34} p50 {med * 1e3,7:F3} ms  min {min * 1e3,7:F3} ms {f / min,6:F1} GFLOP/s at min ({100 * f / min / peak / threads:F0}% of peak)");
+        }
+        Console.WriteLine($"sum of convs t={threads}: p50 {total * 1e3:F2} ms, min {totalMin * 1e3:F2} ms, {totalFlops / totalMin:F1} GFLOP/s nominal at min");
+    }
+
+    public static void Steps(int threads, int reps)
+    {
+        var rnd = new Random(5);
+        var input = new float[3 * 224 * 224];
+        for (int i = 0; i < input.Length; i++) input[i] = (float)(rnd.NextDouble() - 0.5) * 100f;
+        using var session = InferenceSession.Load(ResNetPath, new SessionOptions { IntraOpThreads = threads, Winograd = Environment.GetEnvironmentVariable("FASTINFER_WINOGRAD") != "0" });
+        using var x = Tensor.FromArray(input, 1, 3, 224, 224);
+        var inputs = new[] { new NamedTensor(session.Inputs[0].Name, x) };
+        var outs = session.Run(inputs);
+        for (int i = 0; i < 3; i++) session.Run(inputs, outs);
+        StepProfiler.Run(session, inputs, outs, reps);
+        foreach (var o in outs) o.Tensor.Dispose();
+    }
+
+    private static string ResNetPath => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages",
+            "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
+
+    public static void ResNet(int threads, int reps)
+    {
+        string path = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages",
+            "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
+        var rnd = new Random(5);
+        var input = new float[3 * 224 * 224];
+        for (int i = 0; i < input.Length; i++) input[i] = (float)(rnd.NextDouble() - 0.5) * 100f;
+        using var session = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads, Winograd = Environment.GetEnvironmentVariable("FASTINFER_WINOGRAD") != "0" });
+        using var x = Tensor.FromArray(input, 1, 3, 224, 224);
+        var inputs = new[] { new NamedTensor(session.Inputs[0].Name, x) };
+        var outs = session.Run(inputs);
+        using var ortOptions = new Ort.SessionOptions { IntraOpNumThreads = threads, GraphOptimizationLevel = Ort.GraphOptimizationLevel.ORT_ENABLE_ALL };
+        using var ort = new Ort.InferenceSession(path, ortOptions);
+        using var ortIn = Ort.OrtValue.CreateTensorValueFromMemory(input, new long[] { 1, 3, 224, 224 });
+        var ortOutData = new float[outs[0].Tensor.AsSpan<float>().Length];
+        using var ortOut = Ort.OrtValue.CreateTensorValueFromMemory(ortOutData, new long[] { 1, 512, 1, 1 });
+        using var runOptions = new Ort.RunOptions();
+        var inNames = new[] { session.Inputs[0].Name }; var outNames = new[] { session.Outputs[0].Name };
+        var ortIns = new[] { ortIn }; var ortOuts = new[] { ortOut };
+        var tf = new List<double>(); var to = new List<double>();
+        for (int r = 0; r < reps + 3; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            session.Run(inputs, outs);
+            double a = sw.Elapsed.TotalMilliseconds;
+            sw.Restart();
+            ort.Run(runOptions, inNames, ortIns, outNames, ortOuts);
+            double b = sw.Elapsed.TotalMilliseconds;
+            if (r >= 3) { tf.Add(a); to.Add(b); }
+        }
+        float maxDiff = 0;
+        var mine = outs[0].Tensor.AsSpan<float>();
+        for (int i = 0; i < mine.Length; i++) maxDiff = Math.Max(maxDiff, Math.Abs(mine[i] - ortOutData[i]));
+        double pf = Median(tf), po = Median(to);
+        Console.WriteLine($"ResNet-18 t={threads}: FastInfer p50 {pf:F2} ms (min {tf.Min():F2}), ORT p50 {po:F2} ms (min {to.Min():F2}), ratio {pf / po:F3}; max |diff| {maxDiff:G3}");
+        foreach (var o in outs) o.Tensor.Dispose();
+    }
+}

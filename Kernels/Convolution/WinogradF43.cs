@@ -1,0 +1,300 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Gemm;
+using FastInfer.Kernels.Platform;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Kernels.Convolution;
+
+/// <summary>
+/// Winograd F(4×4, 3×3) for 3×3, stride-1, undilated, ungrouped convolutions over NCHW (Lavin &amp; Gray's
+/// matrices with points 0, ±1, ±2, ∞). Each 4×4 output tile costs 36 multiplies per channel pair instead
+/// of 144, so the 3×3 layers of a ResNet need about a quarter of the GEMM work.
+/// Three steps over the plan's workspace:
+/// <list type="number">
+/// <item>input transform V[ξ][c][tile] = (Bᵀ d B)[ξ] for every 6×6 input patch d (tiles 4 apart);</item>
+/// <item>36 independent GEMMs O[ξ][M×T] = U[ξ][M×C] · V[ξ][C×T], U = G g Gᵀ transformed and packed once
+/// (<see cref="ConvWeights.PrepareWinograd"/>); in parallel over ξ, each serial, so results do not depend
+/// on the thread count;</item>
+/// <item>output transform Y = Aᵀ O A per tile, cropped at the image edge, with bias, residual and
+/// activation applied to whole output rows.</item>
+/// </list>
+/// Both transforms are vectorized over 16 horizontally adjacent tiles: input rows are first split into
+/// their four column phases (x mod 4) so that every tap of 16 tiles is one contiguous vector.
+/// Needs AVX-512 F; <see cref="IsSupported"/> says when it applies.
+/// </summary>
+public static unsafe class WinogradF43
+{
+    /// <summary>Points per tile edge in the transformed domain: m + r − 1 = 6.</summary>
+    private const int Alpha = 6;
+    private const int Xi = Alpha * Alpha;
+    private const int Lanes = 16;
+
+    /// <summary>Whether this convolution can run through Winograd F(4×4, 3×3) on the current ISA tier.</summary>
+    public static bool IsSupported(in ConvShape s) =>
+        s.KernelHeight == 3 && s.KernelWidth == 3 && s.StrideHeight == 1 && s.StrideWidth == 1
+        && s.DilationHeight == 1 && s.DilationWidth == 1 && s.Group == 1
+        && KernelIsa.Current == IsaLevel.Avx512 && Avx512F.IsSupported;
+
+    /// <summary>
+    /// Whether Winograd is expected to beat im2col + GEMM here: enough channels for the GEMMs to be
+    /// efficient and enough tiles that the 16-lane transforms and the GEMM columns are not mostly padding.
+    /// </summary>
+    public static bool IsProfitable(in ConvShape s) =>
+        IsSupported(s) && s.InChannels >= 16 && s.OutChannels >= 16 && TilesY(s) * TilesX(s) >= 16;
+
+    private static int TilesY(in ConvShape s) => (s.OutHeight + 3) / 4;
+    private static int TilesX(in ConvShape s) => (s.OutWidth + 3) / 4;
+    private static long Align16(long floats) => (floats + 15) & ~15L;
+
+    /// <summary>Workspace floats: V (36·C·T) and O (36·M·T), each padded for whole-vector reads past the end.</summary>
+    public static long WorkspaceBytes(in ConvShape s)
+    {
+        long t = (long)TilesY(s) * TilesX(s);
+        return (Align16(Xi * s.InChannels * t) + Lanes + Align16(Xi * s.OutChannels * t) + Lanes) * sizeof(float);
+    }
+
+    /// <summary>U[ξ] = (G g Gᵀ)[ξ] for every (m, c) as 36 row-major M×C matrices, in double then rounded.</summary>
+    internal static float[] TransformFilters(float* oihw, int m, int c)
+    {
+        ReadOnlySpan<double> g6 =
+        [
+            1.0 / 4, 0, 0,
+            -1.0 / 6, -1.0 / 6, -1.0 / 6,
+            -1.0 / 6, 1.0 / 6, -1.0 / 6,
+            1.0 / 24, 1.0 / 12, 1.0 / 6,
+            1.0 / 24, -1.0 / 12, 1.0 / 6,
+            0, 0, 1,
+        ];
+        var u = new float[(long)Xi * m * c];
+        Span<double> tmp = stackalloc double[Alpha * 3];
+        for (int mo = 0; mo < m; mo++)
+        {
+            for (int ci = 0; ci < c; ci++)
+            {
+                float* g = oihw + ((long)mo * c + ci) * 9;
+                for (int i = 0; i < Alpha; i++)
+                    for (int k = 0; k < 3; k++)
+                        tmp[i * 3 + k] = g6[i * 3] * g[k] + g6[i * 3 + 1] * g[3 + k] + g6[i * 3 + 2] * g[6 + k];
+                for (int i = 0; i < Alpha; i++)
+                    for (int j = 0; j < Alpha; j++)
+                    {
+                        double v = tmp[i * 3] * g6[j * 3] + tmp[i * 3 + 1] * g6[j * 3 + 1] + tmp[i * 3 + 2] * g6[j * 3 + 2];
+                        u[((long)(i * Alpha + j) * m + mo) * c + ci] = (float)v;
+                    }
+            }
+        }
+        return u;
+    }
+
+    public static void Run(in ConvShape s, ConvWeights weights, float* x, float* y, float* residual, Activation activation,
+        float* workspace, WorkerPool pool)
+    {
+        var u = weights.WinogradFilters ?? throw new InvalidOperationException("ConvWeights.PrepareWinograd was not called for this convolution.");
+        int ty = TilesY(s), tx = TilesX(s), t = ty * tx;
+        int c = s.InChannels, m = s.OutChannels;
+        float* v = workspace;
+        float* o = v + Align16((long)Xi * c * t) + Lanes;
+        for (int n = 0; n < s.Batch; n++)
+        {
+            var input = new InputBody { S = s, X = x + (long)n * c * s.InHeight * s.InWidth, V = v, TilesY = ty, TilesX = tx };
+            pool.For(c * ty, ref input);
+            var gemm = new GemmBody { U = u, V = v, O = o, C = c, M = m, T = t };
+            pool.For(Xi, ref gemm);
+            long outOffset = (long)n * m * s.OutHeight * s.OutWidth;
+            var output = new OutputBody
+            {
+                S = s, O = o, Y = y + outOffset, Residual = residual != null ? residual + outOffset : null,
+                Bias = weights.Bias != null ? weights.Bias.Floats : null, Activation = activation, TilesY = ty, TilesX = tx,
+            };
+            pool.For(m * ty, ref output);
+        }
+    }
+
+    /// <summary>One (channel, tile row): split the 6 input rows into column phases, then Bᵀ d B for 16 tiles at a time.</summary>
+    private struct InputBody : IParallelBody
+    {
+        public ConvShape S;
+        public float* X, V;
+        public int TilesY, TilesX;
+
+        [SkipLocalsInit]
+        public void Invoke(int index)
+        {
+            int ci = index / TilesY, tyi = index - ci * TilesY;
+            int width = (TilesX + Lanes - 1) / Lanes * Lanes + Lanes; // phases read up to one tile past each 16-tile chunk
+            int ih = S.InHeight, iw = S.InWidth;
+            float* plane = X + (long)ci * ih * iw;
+            // phase[r][p][t] = x[4·ty − padTop + r][4·t + p − padLeft], zero outside the image.
+            float* phase = stackalloc float[Alpha * 4 * width];
+            for (int r = 0; r < Alpha; r++)
+            {
+                int iy = 4 * tyi - S.PadTop + r;
+                for (int p = 0; p < 4; p++)
+                {
+                    float* dst = phase + (r * 4 + p) * width;
+                    if ((uint)iy >= (uint)ih) { new Span<float>(dst, width).Clear(); continue; }
+                    float* src = plane + (long)iy * iw;
+                    int off = p - S.PadLeft; // ix = 4t + off
+                    int lo = Math.Min(width, off >= 0 ? 0 : (-off + 3) / 4);
+                    int hi = Math.Max(lo, Math.Min(width, iw - off <= 0 ? 0 : (iw - off - 1) / 4 + 1));
+                    for (int tt = 0; tt < lo; tt++) dst[tt] = 0f;
+                    for (int tt = lo; tt < hi; tt++) dst[tt] = src[4 * tt + off];
+                    for (int tt = hi; tt < width; tt++) dst[tt] = 0f;
+                }
+            }
+            long t = (long)TilesY * TilesX;
+            long xiStride = (long)S.InChannels * t;
+            float* vBase = V + ci * t + (long)tyi * TilesX;
+            var tmp = stackalloc Vector512<float>[Alpha * Alpha];
+            for (int t0 = 0; t0 < TilesX; t0 += Lanes)
+            {
+                // Vertical pass: column q of the patch for 16 tiles is phase q mod 4, shifted by q / 4 tiles.
+                for (int q = 0; q < Alpha; q++)
+                {
+                    float* col = phase + (q & 3) * width + t0 + (q >> 2);
+                    var d0 = Vector512.Load(col);
+                    var d1 = Vector512.Load(col + 4 * width);
+                    var d2 = Vector512.Load(col + 8 * width);
+                    var d3 = Vector512.Load(col + 12 * width);
+                    var d4 = Vector512.Load(col + 16 * width);
+                    var d5 = Vector512.Load(col + 20 * width);
+                    BtRows(d0, d1, d2, d3, d4, d5, out tmp[q], out tmp[6 + q], out tmp[12 + q], out tmp[18 + q], out tmp[24 + q], out tmp[30 + q]);
+                }
+                // Horizontal pass, written straight to V[ξ = 6i + j][ci][tile].
+                int valid = Math.Min(Lanes, TilesX - t0);
+                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(valid)).AsSingle();
+                for (int i = 0; i < Alpha; i++)
+                {
+                    BtRows(tmp[i * 6], tmp[i * 6 + 1], tmp[i * 6 + 2], tmp[i * 6 + 3], tmp[i * 6 + 4], tmp[i * 6 + 5],
+                        out var v0, out var v1, out var v2, out var v3, out var v4, out var v5);
+                    float* dst = vBase + t0 + i * Alpha * xiStride;
+                    Put(dst, v0, mask, valid);
+                    Put(dst + xiStride, v1, mask, valid);
+                    Put(dst + 2 * xiStride, v2, mask, valid);
+                    Put(dst + 3 * xiStride, v3, mask, valid);
+                    Put(dst + 4 * xiStride, v4, mask, valid);
+                    Put(dst + 5 * xiStride, v5, mask, valid);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(float* dst, Vector512<float> v, Vector512<float> mask, int valid)
+    {
+        if (valid == Lanes) Vector512.Store(v, dst);
+        else Avx512F.MaskStore(dst, mask, v);
+    }
+
+    /// <summary>Bᵀ applied to a column (d0..d5) of 16-lane vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BtRows(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3, Vector512<float> d4, Vector512<float> d5,
+        out Vector512<float> r0, out Vector512<float> r1, out Vector512<float> r2, out Vector512<float> r3, out Vector512<float> r4, out Vector512<float> r5)
+    {
+        var four = Vector512.Create(4f);
+        var five = Vector512.Create(5f);
+        var two = Vector512.Create(2f);
+        // r0 = 4d0 − 5d2 + d4;  r5 = 4d1 − 5d3 + d5
+        r0 = Avx512F.FusedMultiplyAdd(four, d0, Avx512F.FusedMultiplyAddNegated(five, d2, d4));
+        r5 = Avx512F.FusedMultiplyAdd(four, d1, Avx512F.FusedMultiplyAddNegated(five, d3, d5));
+        // r1,2 = ∓4(d1 + d2)… : r1 = −4d1 − 4d2 + d3 + d4, r2 = 4d1 − 4d2 − d3 + d4
+        var a = Avx512F.FusedMultiplyAddNegated(four, d2, d4); // d4 − 4d2
+        var b = Avx512F.FusedMultiplyAddNegated(four, d1, d3); // d3 − 4d1
+        r1 = a + b;
+        r2 = a - b;
+        // r3 = −2d1 − d2 + 2d3 + d4, r4 = 2d1 − d2 − 2d3 + d4
+        var e = d4 - d2;
+        var f = two * (d3 - d1);
+        r3 = e + f;
+        r4 = e - f;
+    }
+
+    /// <summary>The 36 products, each a serial packed GEMM (so the split over threads cannot change any result).</summary>
+    private struct GemmBody : IParallelBody
+    {
+        public PackedMatrix[] U;
+        public float* V, O;
+        public int C, M, T;
+
+        public void Invoke(int xi)
+        {
+            float* v = V + (long)xi * C * T;
+            float* o = O + (long)xi * M * T;
+            Sgemm.MultiplyPackedA(U[xi], T, v, T, o, T, default, WorkerPool.Serial);
+        }
+    }
+
+    /// <summary>One (output channel, tile row): Aᵀ O A for 16 tiles at a time, interleaved back into 4 output rows, then the epilogue.</summary>
+    private struct OutputBody : IParallelBody
+    {
+        public ConvShape S;
+        public float* O, Y, Residual, Bias;
+        public Activation Activation;
+        public int TilesY, TilesX;
+
+        [SkipLocalsInit]
+        public void Invoke(int index)
+        {
+            int mo = index / TilesY, tyi = index - mo * TilesY;
+            int oh = S.OutHeight, ow = S.OutWidth;
+            long t = (long)TilesY * TilesX;
+            long xiStride = (long)S.OutChannels * t;
+            float* src = O + mo * t + (long)tyi * TilesX;
+            var bias = Vector512.Create(Bias != null ? Bias[mo] : 0f);
+            var s = stackalloc Vector512<float>[Alpha * 4];
+            var y = stackalloc float[4 * 4 * Lanes];
+            int rows = Math.Min(4, oh - 4 * tyi);
+            float* yPlane = Y + (long)mo * oh * ow;
+            for (int t0 = 0; t0 < TilesX; t0 += Lanes)
+            {
+                for (int i = 0; i < Alpha; i++)
+                {
+                    float* p = src + t0 + i * Alpha * xiStride;
+                    AtRows(Vector512.Load(p), Vector512.Load(p + xiStride), Vector512.Load(p + 2 * xiStride),
+                        Vector512.Load(p + 3 * xiStride), Vector512.Load(p + 4 * xiStride), Vector512.Load(p + 5 * xiStride),
+                        out s[i * 4], out s[i * 4 + 1], out s[i * 4 + 2], out s[i * 4 + 3]);
+                }
+                for (int b = 0; b < 4; b++)
+                {
+                    AtRows(s[b], s[4 + b], s[8 + b], s[12 + b], s[16 + b], s[20 + b], out var y0, out var y1, out var y2, out var y3);
+                    Vector512.Store(y0 + bias, y + (0 * 4 + b) * Lanes);
+                    Vector512.Store(y1 + bias, y + (1 * 4 + b) * Lanes);
+                    Vector512.Store(y2 + bias, y + (2 * 4 + b) * Lanes);
+                    Vector512.Store(y3 + bias, y + (3 * 4 + b) * Lanes);
+                }
+                // Interleave the 4 column phases back into output rows, cropped at the right and bottom edges.
+                int x0 = 4 * t0, cols = Math.Min(4 * Lanes, ow - x0);
+                for (int a = 0; a < rows; a++)
+                {
+                    float* dst = yPlane + (long)(4 * tyi + a) * ow + x0;
+                    float* ya = y + a * 4 * Lanes;
+                    for (int xx = 0; xx < cols; xx++) dst[xx] = ya[(xx & 3) * Lanes + (xx >> 2)];
+                }
+            }
+            for (int a = 0; a < rows; a++)
+            {
+                long rowOffset = (long)mo * oh * ow + (long)(4 * tyi + a) * ow;
+                float* dst = Y + rowOffset;
+                if (Residual != null) System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(dst, ow), new ReadOnlySpan<float>(Residual + rowOffset, ow), new Span<float>(dst, ow));
+                ActivationRow.Apply(dst, ow, Activation);
+            }
+        }
+    }
+
+    /// <summary>Aᵀ applied to a column (o0..o5) of 16-lane vectors: 4 outputs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AtRows(Vector512<float> o0, Vector512<float> o1, Vector512<float> o2, Vector512<float> o3, Vector512<float> o4, Vector512<float> o5,
+        out Vector512<float> y0, out Vector512<float> y1, out Vector512<float> y2, out Vector512<float> y3)
+    {
+        var sum12 = o1 + o2;
+        var dif12 = o1 - o2;
+        var sum34 = o3 + o4;
+        var dif34 = o3 - o4;
+        y0 = o0 + sum12 + sum34;
+        y1 = Avx512F.FusedMultiplyAdd(Vector512.Create(2f), dif34, dif12);
+        y2 = Avx512F.FusedMultiplyAdd(Vector512.Create(4f), sum34, sum12);
+        y3 = Avx512F.FusedMultiplyAdd(Vector512.Create(8f), dif34, dif12) + o5;
+    }
+}
