@@ -25,7 +25,7 @@ internal static unsafe class PoolNdOperators
                     return x.Rank is 3 or 4 && !wantsIndices ? inner.Plan(ctx) : PlanNd(ctx, max);
                 });
             },
-            Notes = "any rank; MaxPool's Indices output",
+            Notes = max ? "any rank; the Indices output" : "any rank",
         };
     }
 
