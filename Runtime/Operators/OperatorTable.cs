@@ -1,5 +1,6 @@
 using FastInfer.Runtime.Operators.Elementwise;
 using FastInfer.Runtime.Operators.NeuralNet;
+using FastInfer.Runtime.Operators.Reduction;
 using FastInfer.Runtime.Operators.Shape;
 
 namespace FastInfer.Runtime.Operators;
@@ -13,9 +14,17 @@ internal static partial class OperatorRegistry
             .Concat(MiscOperators.Entries())
             .Concat(LayoutOperators.Entries())
             .Concat(DataMovementOperators.Entries())
+            .Concat(SliceOperators.Entries())
+            .Concat(PadOperators.Entries())
+            .Concat(TopKOperator.Entries())
+            .Concat(ReduceOperators.Entries())
             .Concat(ConvOperator.Entries())
-            .Concat(PoolOperators.Entries())
+            .Concat(ConvTransposeOperator.Entries())
+            // The fast 1-D/2-D pooling kernels, with an N-D loop behind them for other ranks and MaxPool's Indices.
+            .Concat(PoolOperators.Entries().Select(e => e.OpType is "MaxPool" or "AveragePool" ? PoolNdOperators.Wrap(e) : e))
             .Concat(NormalizationOperators.Entries())
+            .Concat(NormalizationExtraOperators.Entries())
+            .Concat(ResizeOperator.Entries())
             .Append(GemmOperator.Entry)
             .Concat(MatMulOperator.Entries());
 }

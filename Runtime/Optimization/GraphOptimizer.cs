@@ -17,6 +17,8 @@ internal static class GraphOptimizer
         stats.Add("batchnorm folded into conv", BatchNormFolding.Run(graph));
         stats.Add("residual add fused into conv", ConvFusion.FuseResidualAdd(graph));
         stats.Add("activation fused into conv", ConvFusion.FuseActivation(graph));
+        stats.Add("layernorm fused", LayerNormFusion.Run(graph));
+        stats.Add("gelu fused", GeluFusion.Run(graph));
         stats.Add("matmul+add fused", MatMulAddFusion.Run(graph));
         stats.Add("dead nodes removed", DeadNodeElimination.Run(graph));
         SortTopologically(graph);

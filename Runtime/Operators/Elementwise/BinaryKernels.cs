@@ -112,3 +112,17 @@ internal struct IntModOp<T> : IScalarBinary<T, T> where T : unmanaged, IBinaryIn
 {
     public static T Apply(T a, T b) { T r = a % b; return r != T.Zero && (r < T.Zero) != (b < T.Zero) ? r + b : r; }
 }
+
+/// <summary>ONNX Mod with fmod=1: the result takes the dividend's sign (C's fmod, C#'s %).</summary>
+internal struct FModOp<T> : IScalarBinary<T, T> where T : unmanaged, INumber<T>
+{
+    public static T Apply(T a, T b) => a % b;
+}
+
+/// <summary>Power in double precision, for Pow whose base and exponent types differ.</summary>
+internal struct DoublePowOp : IBinaryOp<double, double>
+{
+    public static void Rows(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> y) => TensorPrimitives.Pow(a, b, y);
+    public static void RowScalarB(ReadOnlySpan<double> a, double b, Span<double> y) => TensorPrimitives.Pow(a, b, y);
+    public static void RowScalarA(double a, ReadOnlySpan<double> b, Span<double> y) => TensorPrimitives.Pow(a, b, y);
+}

@@ -25,15 +25,19 @@ internal static unsafe class BinaryOperators
     {
         var type = ctx.RequireType(0, Numeric);
         var bType = ctx.InputType(1);
-        if (op == "Pow" && type == DataType.Float && bType != DataType.Float)
-            throw ctx.Fail($"Pow with a {bType.ToName()} exponent on float32 is not supported");
+        if (op == "Pow" && bType != type) return PlanMixedPow(ctx, type, bType);
         if (bType != type) throw ctx.Fail($"inputs have different types: {type.ToName()} and {bType.ToName()}");
         var plan = new Broadcast(ctx.InputShape(0), ctx.InputShape(1));
         ctx.SetOutput(0, type, plan.Output);
-        if (op == "Mod" && ctx.Node.GetInt("fmod", 0) != 0 && type is DataType.Float or DataType.Double)
-            throw ctx.Fail("Mod with fmod=1 on floats is not supported");
+        bool fmod = op == "Mod" && ctx.Node.GetInt("fmod", 0) != 0;
+        if (op == "Mod" && !fmod && type is DataType.Float or DataType.Double)
+            throw ctx.Fail("Mod on floating-point tensors needs fmod=1");
         return (op, type) switch
         {
+            ("Mod", DataType.Float) => Make<float, float, ScalarRows<float, float, FModOp<float>>>(plan),
+            ("Mod", DataType.Double) => Make<double, double, ScalarRows<double, double, FModOp<double>>>(plan),
+            ("Mod", DataType.Int64) when fmod => Make<long, long, ScalarRows<long, long, FModOp<long>>>(plan),
+            ("Mod", DataType.Int32) when fmod => Make<int, int, ScalarRows<int, int, FModOp<int>>>(plan),
             ("Add", DataType.Float) => Make<float, float, AddOp<float>>(plan),
             ("Add", DataType.Double) => Make<double, double, AddOp<double>>(plan),
             ("Add", DataType.Int64) => Make<long, long, AddOp<long>>(plan),
@@ -56,6 +60,30 @@ internal static unsafe class BinaryOperators
             ("Mod", DataType.Int64) => Make<long, long, ScalarRows<long, long, IntModOp<long>>>(plan),
             ("Mod", DataType.Int32) => Make<int, int, ScalarRows<int, int, IntModOp<int>>>(plan),
             _ => throw ctx.Fail($"{op} is not supported for {type.ToName()}"),
+        };
+    }
+
+    /// <summary>
+    /// Pow whose exponent type differs from the base's (float^int, int^float): both are widened to double in the
+    /// workspace, raised, and the result converted to the base's type.
+    /// </summary>
+    private static StepAction PlanMixedPow(PlanContext ctx, DataType type, DataType exponentType)
+    {
+        ctx.RequireType(1, Numeric);
+        var plan = new Broadcast(ctx.InputShape(0), ctx.InputShape(1));
+        ctx.SetOutput(0, type, plan.Output);
+        long na = ctx.InputShape(0).ElementCount, nb = ctx.InputShape(1).ElementCount, ny = plan.Output.ElementCount;
+        var toDoubleA = Shape.CastKernels.Find(type, DataType.Double)!;
+        var toDoubleB = Shape.CastKernels.Find(exponentType, DataType.Double)!;
+        var fromDouble = Shape.CastKernels.Find(DataType.Double, type)!;
+        ctx.WorkspaceBytes = (na + nb + ny) * sizeof(double);
+        return (in StepArgs a) =>
+        {
+            double* da = (double*)a.Workspace, db = da + na, dy = db + nb;
+            toDoubleA(a.Input(0), (nint)da, na);
+            toDoubleB(a.Input(1), (nint)db, nb);
+            BroadcastRunner.Run<double, double, DoublePowOp>(plan, da, db, dy);
+            fromDouble((nint)dy, a.Output(0), ny);
         };
     }
 

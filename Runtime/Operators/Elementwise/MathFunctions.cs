@@ -42,5 +42,5 @@ internal static class MathFunctions
 
     public static float GeluTanh(float x) => 0.5f * x * (1f + MathF.Tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
 
-    public static float Softplus(float x) => x > 20 ? x : MathF.Log(1 + MathF.Exp(x));
+    public static float Softplus(float x) => x > 20 ? x : (float)Math.Log(1 + Math.Exp(x));
 }

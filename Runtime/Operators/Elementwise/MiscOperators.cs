@@ -10,7 +10,7 @@ internal static unsafe class MiscOperators
     {
         yield return new("Clip", (node, _) => new FunctionOperator(node, PlanClip), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
         yield return OperatorRegistry.Simple("Identity", ctx => ctx.AliasOrCopy(0, 0, ctx.InputShape(0)));
-        yield return OperatorRegistry.Simple("Dropout", PlanDropout);
+        yield return OperatorRegistry.Simple("Dropout", PlanDropout, 1, 1, 2);
         yield return OperatorRegistry.Simple("Where", PlanWhere);
         yield return OperatorRegistry.Simple("PRelu", PlanPRelu);
         foreach (var op in new[] { "Max", "Min", "Sum", "Mean" })
@@ -23,17 +23,17 @@ internal static unsafe class MiscOperators
         var shape = ctx.InputShape(0);
         ctx.SetOutput(0, type, shape);
         int n = checked((int)shape.ElementCount);
-        if (type != DataType.Float)
-        {
-            long lo = ctx.HasInput(1) ? (long)ctx.ConstantScalar(1) : long.MinValue;
-            long hi = ctx.HasInput(2) ? (long)ctx.ConstantScalar(2) : long.MaxValue;
-            return type == DataType.Int64
-                ? (in StepArgs a) => { var x = a.InSpan<long>(0, n); var y = a.OutSpan<long>(0, n); for (int i = 0; i < n; i++) y[i] = Math.Min(Math.Max(x[i], lo), hi); }
-                : (in StepArgs a) => { var x = a.InSpan<int>(0, n); var y = a.OutSpan<int>(0, n); for (int i = 0; i < n; i++) y[i] = (int)Math.Min(Math.Max(x[i], lo), hi); };
-        }
-        var (min, max) = ClipBounds(ctx);
+        bool attributes = ctx.Opset < 11 || ctx.Node.Attribute("min") is not null || ctx.Node.Attribute("max") is not null;
+        // Bounds fed at run time are read on each run; constant ones are read once here.
+        bool lowInput = !attributes && ctx.HasInput(1), highInput = !attributes && ctx.HasInput(2);
+        for (int i = 1; i <= 2; i++)
+            if (!attributes && ctx.HasInput(i) && ctx.InputType(i) != type) throw ctx.Fail($"bound {i} is {ctx.InputType(i).ToName()}, not {type.ToName()}");
+        if (type == DataType.Int64) return ClipInteger<long>(n, lowInput, highInput);
+        if (type == DataType.Int32) return ClipInteger<int>(n, lowInput, highInput);
+        float attrMin = ctx.Node.GetFloat("min", float.NegativeInfinity), attrMax = ctx.Node.GetFloat("max", float.PositiveInfinity);
         return (in StepArgs a) =>
         {
+            float min = lowInput ? *a.InF(1) : attrMin, max = highInput ? *a.InF(2) : attrMax;
             var x = a.InSpan<float>(0, n);
             var y = a.OutSpan<float>(0, n);
             // Max then Min, each propagating NaN, as numpy.clip does.
@@ -41,6 +41,15 @@ internal static unsafe class MiscOperators
             TensorPrimitives.Min(y, max, y);
         };
     }
+
+    private static StepAction ClipInteger<T>(int n, bool lowInput, bool highInput) where T : unmanaged, System.Numerics.INumber<T>, System.Numerics.IMinMaxValue<T> =>
+        (in StepArgs a) =>
+        {
+            T lo = lowInput ? *(T*)a.Input(1) : T.MinValue, hi = highInput ? *(T*)a.Input(2) : T.MaxValue;
+            var x = a.InSpan<T>(0, n);
+            var y = a.OutSpan<T>(0, n);
+            for (int i = 0; i < n; i++) y[i] = T.Min(T.Max(x[i], lo), hi);
+        };
 
     /// <summary>Clip's bounds: attributes before opset 11, optional constant inputs after.</summary>
     internal static (float Min, float Max) ClipBounds(PlanContext ctx)

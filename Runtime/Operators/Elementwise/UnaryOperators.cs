@@ -50,8 +50,11 @@ internal static unsafe class UnaryOperators
         yield return WithAttributes("Gelu", node =>
         {
             bool tanh = node.GetString("approximate", "none") == "tanh";
-            return (x, y) => { for (int i = 0; i < x.Length; i++) y[i] = tanh ? MathFunctions.GeluTanh(x[i]) : MathFunctions.Gelu(x[i]); };
+            if (!tanh) return GeluKernel.Row;
+            return (x, y) => { for (int i = 0; i < x.Length; i++) y[i] = MathFunctions.GeluTanh(x[i]); };
         }, minOpset: 20);
+        yield return new("fastinfer:Gelu", (node, _) => new FunctionOperator(node, ctx => PlanFloat(ctx, GeluKernel.Row)), 1,
+            OperatorRegistry.MaxSupportedOpset, Array.Empty<int>(), "exact GELU fused from its Erf/Mul/Add export");
         yield return WithAttributes("ThresholdedRelu", node =>
         {
             float alpha = node.GetFloat("alpha", 1f);

@@ -18,9 +18,9 @@ internal static unsafe class NormalizationOperators
         ctx.RequireType(0, DataType.Float);
         var x = ctx.InputShape(0);
         if (x.Rank < 2) throw ctx.Fail($"input {x} needs a channel axis");
-        if (ctx.Node.GetInt("training_mode", 0) != 0 || ctx.OutputCount > 1 && ctx.HasOutput(1))
-            throw ctx.Fail("training mode (running statistics outputs) is not supported");
         int c = x[1];
+        if (ctx.Node.GetInt("training_mode", 0) != 0 || ctx.HasOutput(1) || ctx.HasOutput(2))
+            return PlanBatchNormTraining(ctx, x, c);
         for (int i = 1; i <= 4; i++)
             if (ctx.InputShape(i).ElementCount != c) throw ctx.Fail($"input {i} {ctx.InputShape(i)} does not have {c} values");
         ctx.SetOutput(0, DataType.Float, x);
@@ -45,6 +45,47 @@ internal static unsafe class NormalizationOperators
                     TensorPrimitives.Multiply(new ReadOnlySpan<float>(src + o, (int)plane), scale[k], y);
                     TensorPrimitives.Add(y, shift[k], y);
                 }
+        };
+    }
+
+    /// <summary>
+    /// Training mode: normalize with the batch's own mean and (population) variance per channel, and output the
+    /// updated running statistics: running = input·momentum + batch·(1 − momentum).
+    /// </summary>
+    private static StepAction PlanBatchNormTraining(PlanContext ctx, TensorShape x, int c)
+    {
+        for (int i = 1; i <= 4; i++)
+            if (ctx.InputShape(i).ElementCount != c) throw ctx.Fail($"input {i} {ctx.InputShape(i)} does not have {c} values");
+        ctx.SetOutput(0, DataType.Float, x);
+        bool wantMean = ctx.HasOutput(1), wantVar = ctx.HasOutput(2);
+        if (wantMean) ctx.SetOutput(1, DataType.Float, new TensorShape(c));
+        if (wantVar) ctx.SetOutput(2, DataType.Float, new TensorShape(c));
+        float eps = ctx.Node.GetFloat("epsilon", 1e-5f), momentum = ctx.Node.GetFloat("momentum", 0.9f);
+        long n = x[0], plane = x.Size(2, x.Rank);
+        return (in StepArgs a) =>
+        {
+            float* src = a.InF(0), dst = a.OutF(0), gamma = a.InF(1), beta = a.InF(2), runMean = a.InF(3), runVar = a.InF(4);
+            for (int k = 0; k < c; k++)
+            {
+                double sum = 0, squares = 0;
+                for (long b = 0; b < n; b++)
+                {
+                    var row = new ReadOnlySpan<float>(src + (b * c + k) * plane, (int)plane);
+                    foreach (float v in row) { sum += v; squares += (double)v * v; }
+                }
+                double count = n * plane;
+                double mean = sum / count, variance = Math.Max(0, squares / count - mean * mean);
+                float scale = (float)(gamma[k] / Math.Sqrt(variance + eps)), shift = (float)(beta[k] - mean * scale);
+                for (long b = 0; b < n; b++)
+                {
+                    long o = (b * c + k) * plane;
+                    var y = new Span<float>(dst + o, (int)plane);
+                    TensorPrimitives.Multiply(new ReadOnlySpan<float>(src + o, (int)plane), scale, y);
+                    TensorPrimitives.Add(y, shift, y);
+                }
+                if (wantMean) a.OutF(1)[k] = (float)(runMean[k] * momentum + mean * (1 - momentum));
+                if (wantVar) a.OutF(2)[k] = (float)(runVar[k] * momentum + variance * (1 - momentum));
+            }
         };
     }
 
