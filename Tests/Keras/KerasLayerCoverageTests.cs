@@ -363,4 +363,29 @@ public sealed class KerasLayerCoverageTests : IDisposable
         y = R.Softmax(R.Dense(R.Flatten(y), kd, bd.Data));
         MustRunInFastInfer(path, new() { ["input_layer"] = x }, new() { ["dense"] = y });
     }
+
+    /// <summary>float64 and float16 weights are converted to float32 while they are read into the graph's buffers.</summary>
+    [Theory]
+    [InlineData("float64")]
+    [InlineData("float16")]
+    public void NonFloat32Weights_AreConvertedOnLoad(string dtype)
+    {
+        var k = W(3, 3, 2, 3); var b = W(3); var kd = W(36, 2); var bd = W(2);
+        if (dtype == "float16")
+            foreach (var t in new[] { k, b, kd, bd })
+                for (int i = 0; i < t.Data.Length; i++) t.Data[i] = (float)(Half)t.Data[i]; // the values the file can hold
+        SynthLayer[] layers =
+        [
+            new("conv", "Conv2D", Cfg(("batch_input_shape", new object?[] { null, 4, 3, 2 }), ("filters", 3), ("kernel_size", new[] { 3, 3 }), ("padding", "same")),
+                [("kernel", k), ("bias", b)]),
+            new("fl", "Flatten", Cfg()),
+            new("d", "Dense", Cfg(("units", 2)), [("kernel", kd), ("bias", bd)]),
+        ];
+        string path = TempPath(".h5");
+        _files.Add(path);
+        WriteLegacy(path, SequentialConfig(layers), layers, "2.3.1", dtype: dtype);
+        var x = KerasAssert.Random(_rng, 2, 4, 3, 2);
+        var y = R.Dense(R.Flatten(R.Conv2D(x, k, b.Data, 1, 1, 1, 1, "same")), kd, bd.Data);
+        MustRunInFastInfer(path, new() { ["conv_input"] = x }, new() { ["d"] = y });
+    }
 }
