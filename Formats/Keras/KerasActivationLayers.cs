@@ -35,9 +35,9 @@ internal sealed partial class KerasConverter
         {
             int r = alphaShape.Length;
             int[] perm = [r - 1, .. Enumerable.Range(0, r - 1)];
-            alpha = Init(layer, "alpha_cf", () => Transposed(w[0], perm));
+            alpha = InitTransposed(layer, "alpha_cf", w[0], perm);
         }
-        else alpha = Init(layer, "alpha", () => (alphaShape, w[0].Data));
+        else alpha = InitFilled(layer, "alpha", alphaShape, w[0].CopyTo);
         return x with { Value = B.Node("PRelu", scope, [x.Value, alpha]) };
     }
 }

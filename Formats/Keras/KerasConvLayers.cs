@@ -103,15 +103,15 @@ internal sealed partial class KerasConverter
         if (n == 1 && w[0].Shape is [var k0, 1, var ci, var co])
         {
             // Keras 1 Convolution1D stored its kernel as (filter_length, 1, input_dim, nb_filter).
-            w = [w[0] with { Shape = [k0, ci, co] }, .. w.Skip(1)];
+            w = [w[0].WithShape([k0, ci, co]), .. w.Skip(1)];
         }
         CheckShape(layer, w[0], "kernel", [.. k.Select(v => (long)v), inC / groups, filters]);
         if (useBias) CheckShape(layer, w[1], "bias", filters);
         // HWIO → OIHW (1-D: [k, in, out] → [out, in, k]).
         int[] perm = n == 2 ? [3, 2, 0, 1] : [2, 1, 0];
-        string kernel = Init(layer, "kernel", () => Transposed(w[0], perm));
+        string kernel = InitTransposed(layer, "kernel", w[0], perm);
         var inputs = new List<string> { x.Value, kernel };
-        if (useBias) inputs.Add(Init(layer, "bias", () => ([filters], w[1].Data)));
+        if (useBias) inputs.Add(InitFilled(layer, "bias", [filters], w[1].CopyTo));
         var g = ComputeGeometry(layer, x.Shape[1..^1], k, s, d, padding);
         var attrs = WindowAttributes(k, s, g, d);
         attrs.Add(NodeAttribute.Of("group", (long)groups));
@@ -120,11 +120,6 @@ internal sealed partial class KerasConverter
         return Activate(ActivationName(cfg), outT, scope);
     }
 
-    private static (long[], float[]) Transposed(WeightArray w, int[] perm)
-    {
-        var data = KerasWeightMath.Transpose(w.Data, w.Shape, perm, out var dims);
-        return (dims, data);
-    }
 
     private KTensor DepthwiseConv(KerasLayer layer, KTensor x, string scope, int n)
     {
@@ -138,9 +133,9 @@ internal sealed partial class KerasConverter
         var w = Weights(layer, useBias ? 2 : 1, useBias ? "depthwise_kernel, bias" : "depthwise_kernel");
         CheckShape(layer, w[0], "depthwise_kernel", [.. k.Select(v => (long)v), inC, dm]);
         if (useBias) CheckShape(layer, w[1], "bias", inC * dm);
-        string kernel = Init(layer, "depthwise_kernel", () => DepthwiseKernel(w[0], n, inC, dm, k));
+        string kernel = DepthwiseKernel(layer, w[0], n, inC, dm, k);
         var inputs = new List<string> { x.Value, kernel };
-        if (useBias) inputs.Add(Init(layer, "bias", () => ([inC * dm], w[1].Data)));
+        if (useBias) inputs.Add(InitFilled(layer, "bias", [inC * dm], w[1].CopyTo));
         var g = ComputeGeometry(layer, x.Shape[1..^1], k, s, d, padding);
         var attrs = WindowAttributes(k, s, g, d);
         attrs.Add(NodeAttribute.Of("group", inC));
@@ -150,11 +145,10 @@ internal sealed partial class KerasConverter
     }
 
     /// <summary>[k..., in, dm] → [in·dm, 1, k...]; output channel c·dm + m as TF orders it.</summary>
-    private static (long[], float[]) DepthwiseKernel(WeightArray w, int n, long inC, long dm, int[] k)
+    private string DepthwiseKernel(KerasLayer layer, WeightArray w, int n, long inC, long dm, int[] k)
     {
         int[] perm = n == 2 ? [2, 3, 0, 1] : [1, 2, 0];
-        var data = KerasWeightMath.Transpose(w.Data, w.Shape, perm, out _);
-        return ([inC * dm, 1, .. k.Select(v => (long)v)], data);
+        return InitTransposed(layer, "depthwise_kernel", w, perm, [inC * dm, 1, .. k.Select(v => (long)v)]);
     }
 
     private KTensor SeparableConv(KerasLayer layer, KTensor x, string scope, int n)
@@ -171,15 +165,15 @@ internal sealed partial class KerasConverter
         CheckShape(layer, w[0], "depthwise_kernel", [.. k.Select(v => (long)v), inC, dm]);
         CheckShape(layer, w[1], "pointwise_kernel", [.. Enumerable.Repeat(1L, n), inC * dm, filters]);
         if (useBias) CheckShape(layer, w[2], "bias", filters);
-        string dk = Init(layer, "depthwise_kernel", () => DepthwiseKernel(w[0], n, inC, dm, k));
+        string dk = DepthwiseKernel(layer, w[0], n, inC, dm, k);
         var g = ComputeGeometry(layer, x.Shape[1..^1], k, s, d, padding);
         var attrs = WindowAttributes(k, s, g, d);
         attrs.Add(NodeAttribute.Of("group", inC));
         string mid = B.Node("Conv", scope + "/depthwise", [x.Value, dk], [.. attrs]);
         int[] perm = n == 2 ? [3, 2, 0, 1] : [2, 1, 0];
-        string pk = Init(layer, "pointwise_kernel", () => Transposed(w[1], perm));
+        string pk = InitTransposed(layer, "pointwise_kernel", w[1], perm);
         var inputs = new List<string> { mid, pk };
-        if (useBias) inputs.Add(Init(layer, "bias", () => ([filters], w[2].Data)));
+        if (useBias) inputs.Add(InitFilled(layer, "bias", [filters], w[2].CopyTo));
         var ones = Enumerable.Repeat(1L, n).ToArray();
         string y = B.Node("Conv", scope + "/pointwise", inputs,
             NodeAttribute.Of("kernel_shape", ones), NodeAttribute.Of("strides", ones), NodeAttribute.Of("pads", new long[2 * n]),

@@ -203,6 +203,27 @@ internal sealed partial class KerasConverter
         return name;
     }
 
+    /// <summary>An initializer filled in place from the file (one copy of the weight), made once per layer and role.</summary>
+    private string InitFilled(KerasLayer layer, string role, long[] dims, Action<Memory<float>> fill)
+    {
+        string key = layer.Name + "/" + role;
+        if (_initCache.TryGetValue(key, out string? name)) return name;
+        name = B.ConstFilled(key, dims, fill);
+        _initCache[key] = name;
+        return name;
+    }
+
+    /// <summary>
+    /// A weight with its axes permuted (kernel layout changes): read straight into the initializer, then transposed in
+    /// place. <paramref name="dims"/> overrides the permuted shape's dims.
+    /// </summary>
+    private string InitTransposed(KerasLayer layer, string role, WeightArray w, int[] perm, long[]? dims = null)
+    {
+        var shape = w.Shape;
+        dims ??= perm.Select(p => shape[p]).ToArray();
+        return InitFilled(layer, role, dims, dst => { w.CopyTo(dst); KerasWeightMath.TransposeInPlace(dst.Span, shape, perm); });
+    }
+
     private ModelFormatException Error(KerasLayer layer, string message) =>
         new($"layer '{layer.Name}' ({layer.ClassName}): {message}", File, layer.Name);
 

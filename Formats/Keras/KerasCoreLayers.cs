@@ -25,20 +25,20 @@ internal sealed partial class KerasConverter
             {
                 var src = x.FlatSource!;
                 long channels = src[^1], spatial = KerasLayout.Product(src[1..^1]);
-                kernel = Init(layer, "kernel_chw", () => ([inDim, units], KerasWeightMath.PermuteFlattenRows(w[0].Data, spatial, channels, units)));
+                kernel = InitFilled(layer, "kernel_chw", [inDim, units], dst => { w[0].CopyTo(dst); KerasWeightMath.PermuteFlattenRowsInPlace(dst.Span, spatial, channels, units); });
             }
-            else kernel = Init(layer, "kernel", () => ([inDim, units], w[0].Data));
+            else kernel = InitFilled(layer, "kernel", [inDim, units], w[0].CopyTo);
             var inputs = new List<string> { x.Value, kernel };
-            if (useBias) inputs.Add(Init(layer, "bias", () => ([units], w[1].Data)));
+            if (useBias) inputs.Add(InitFilled(layer, "bias", [units], w[1].CopyTo));
             y = B.Node("Gemm", scope, inputs, NodeAttribute.Of("alpha", 1f), NodeAttribute.Of("beta", 1f),
                 NodeAttribute.Of("transA", 0L), NodeAttribute.Of("transB", 0L));
         }
         else
         {
             x = B.Plain(x);
-            string kernel = Init(layer, "kernel", () => ([inDim, units], w[0].Data));
+            string kernel = InitFilled(layer, "kernel", [inDim, units], w[0].CopyTo);
             y = B.Node("MatMul", scope, [x.Value, kernel]);
-            if (useBias) y = B.Node("Add", scope, [y, Init(layer, "bias", () => ([units], w[1].Data))]);
+            if (useBias) y = B.Node("Add", scope, [y, InitFilled(layer, "bias", [units], w[1].CopyTo)]);
         }
         var outT = new KTensor(y, [.. x.Shape[..^1], units], Layout.Plain);
         return Activate(ActivationName(cfg), outT, scope);

@@ -55,6 +55,24 @@ internal sealed class KerasGraphBuilder
         return n;
     }
 
+    /// <summary>
+    /// A float initializer whose native buffer is filled in place by <paramref name="fill"/> (weights are read from the
+    /// file straight into it: one copy of each weight, in its final layout).
+    /// </summary>
+    public string ConstFilled(string name, long[] dims, Action<Memory<float>> fill)
+    {
+        long count = KerasLayout.Product(dims);
+        long bytes = checked(count * 4);
+        Account(name, bytes);
+        if (count > int.MaxValue)
+            throw new ModelFormatException($"tensor '{name}' has {count} elements, over the per-tensor limit of {int.MaxValue}", File, name);
+        string n = Unique(name);
+        var block = Graph.Allocate(bytes, zero: false);
+        using (var memory = new NativeFloatMemory(block.Pointer, (int)count)) fill(memory.Memory);
+        Graph.Initializers[n] = new TensorData(n, DataType.Float, dims, block.Pointer, block.ByteLength);
+        return n;
+    }
+
     public string ConstI64(string name, long[] values)
     {
         Account(name, (long)values.Length * 8);

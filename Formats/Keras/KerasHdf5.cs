@@ -2,12 +2,6 @@ using PureHDF;
 
 namespace FastInfer.Formats.Keras;
 
-/// <summary>A weight array read from HDF5, converted to float32, with its stored shape.</summary>
-internal sealed record WeightArray(string Name, long[] Shape, float[] Data)
-{
-    public string ShapeText => "(" + string.Join(",", Shape) + ")";
-}
-
 /// <summary>HDF5 reading helpers: every string encoding Keras writes, and bounded float tensor reads.</summary>
 internal static class KerasHdf5
 {
@@ -106,7 +100,10 @@ internal static class KerasHdf5
         return false;
     }
 
-    /// <summary>Reads a float dataset as float32, checking the tensor-size limits before allocating.</summary>
+    /// <summary>
+    /// Describes a float dataset as a weight (shape and limits checked now); its values are read later, straight into
+    /// their final buffer, by <see cref="WeightArray.CopyTo"/>.
+    /// </summary>
     public static WeightArray ReadFloats(IH5Dataset ds, string name, ReaderLimits limits, string? file)
     {
         var dims = ds.Space.Dimensions;
@@ -126,33 +123,8 @@ internal static class KerasHdf5
             throw new ModelFormatException($"weight '{name}' needs {bytes} bytes, over the tensor limit {limits.MaxTensorBytes}", file, name);
         if (ds.Type.Class != H5DataTypeClass.FloatingPoint)
             throw new ModelFormatException($"weight '{name}' has element class {ds.Type.Class}; only floating point weights are supported", file, name);
-        float[] data;
-        try
-        {
-            switch (ds.Type.Size)
-            {
-                case 4: data = count == 0 ? [] : ds.Read<float[]>(); break;
-                case 8:
-                    var d = count == 0 ? [] : ds.Read<double[]>();
-                    data = new float[d.Length];
-                    for (int i = 0; i < d.Length; i++) data[i] = (float)d[i];
-                    break;
-                case 2:
-                    var h = count == 0 ? [] : ds.Read<Half[]>();
-                    data = new float[h.Length];
-                    for (int i = 0; i < h.Length; i++) data[i] = (float)h[i];
-                    break;
-                default:
-                    throw new ModelFormatException($"weight '{name}' has a {ds.Type.Size}-byte float type, which is not supported", file, name);
-            }
-        }
-        catch (ModelFormatException) { throw; }
-        catch (Exception e)
-        {
-            throw new ModelFormatException($"weight '{name}' could not be read: {e.Message}", file, name, e);
-        }
-        if (data.LongLength != count)
-            throw new ModelFormatException($"weight '{name}' holds {data.LongLength} values, its shape says {count}", file, name);
-        return new WeightArray(name, shape, data);
+        if (ds.Type.Size is not (2 or 4 or 8))
+            throw new ModelFormatException($"weight '{name}' has a {ds.Type.Size}-byte float type, which is not supported", file, name);
+        return new WeightArray(name, shape, new Hdf5WeightValues(ds, name, file));
     }
 }

@@ -134,9 +134,16 @@ public static class KerasReader
 
     private static NativeFile OpenHdf5(string path)
     {
-        try { return H5File.OpenRead(path); }
+        // Through a FileStream: PureHDF's own file opening reads large contiguous datasets about 30x slower.
+        FileStream? fs = null;
+        try
+        {
+            fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.RandomAccess);
+            return H5File.Open(fs, leaveOpen: false);
+        }
         catch (Exception e) when (e is not ModelFormatException)
         {
+            fs?.Dispose();
             throw new ModelFormatException($"cannot open the HDF5 file: {e.Message}", path, inner: e);
         }
     }
@@ -146,6 +153,7 @@ public static class KerasReader
         try { return H5File.Open(stream, leaveOpen: false); }
         catch (Exception e) when (e is not ModelFormatException)
         {
+            stream.Dispose();
             throw new ModelFormatException($"cannot open the embedded HDF5 weights: {e.Message}", file, "model.weights.h5", e);
         }
     }

@@ -30,8 +30,8 @@ internal static class KerasZip
                 if (zip.GetEntry("model.weights.npz") is not null)
                     throw new ModelFormatException("weights stored as model.weights.npz are not supported (only model.weights.h5)", path);
             }
-            byte[]? weights = entry is null ? null : ReadBytes(entry, path, limits);
-            using var h5 = weights is null ? null : KerasReader.OpenHdf5(new MemoryStream(weights, writable: false), path);
+            // The weights are read from the zip in place (or from a temporary inflated copy), never into one big array.
+            using var h5 = entry is null ? null : KerasReader.OpenHdf5(ZipEntryStreams.OpenSeekable(path, entry, limits), path);
             var graph = KerasReader.Build(cfg.RootElement, path, limits, version ?? "3", (model, file) =>
                 h5 is null ? new EmptyWeightSource() : new Keras3WeightSource(h5, model.ModelLayers, limits, file));
             if (dateSaved is not null) graph.Metadata["date_saved"] = dateSaved;

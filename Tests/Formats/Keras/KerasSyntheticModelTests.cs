@@ -11,9 +11,21 @@ namespace FastInfer.Tests.Formats.Keras;
 /// Small Keras-layout files written in the test, loaded by the reader, run through the test interpreter and compared
 /// with Keras semantics computed directly in NHWC.
 /// </summary>
-public class KerasSyntheticModelTests
+public sealed class KerasSyntheticModelTests : IDisposable
 {
     private readonly Random _rng = new(1234);
+    private readonly List<string> _files = [];
+    /// <summary>The file <see cref="LoadLegacy"/> wrote last, kept until the test ends for the runtime checks.</summary>
+    private string _last = "";
+
+    public void Dispose()
+    {
+        foreach (var f in _files) File.Delete(f);
+    }
+
+    /// <summary>The last file through FastInfer's runtime and through ONNX Runtime on its ONNX export.</summary>
+    private bool CheckEngines(Dictionary<string, Tensor> inputs, Dictionary<string, Tensor> expected) =>
+        FastInfer.Tests.Keras.KerasEngines.CheckFile(_last, inputs, expected);
     private Tensor W(params long[] shape)
     {
         var t = KerasAssert.Random(_rng, shape);
@@ -23,15 +35,13 @@ public class KerasSyntheticModelTests
     private Tensor Positive(params long[] shape) => R.Map(W(shape), v => MathF.Abs(v) + 0.5f);
     private static object[] In(params string[] layers) => [layers.Select(l => new object[] { l, 0, 0, new Dictionary<string, object>() }).ToArray()];
 
-    private static ModelGraph LoadLegacy(string config, IReadOnlyList<SynthLayer> layers, string version = "2.3.1", bool keras3Names = false)
+    private ModelGraph LoadLegacy(string config, IReadOnlyList<SynthLayer> layers, string version = "2.3.1", bool keras3Names = false)
     {
         string path = TempPath(".h5");
-        try
-        {
-            WriteLegacy(path, config, layers, version, keras3Names);
-            return KerasReader.Load(path);
-        }
-        finally { File.Delete(path); }
+        _files.Add(path);
+        WriteLegacy(path, config, layers, version, keras3Names);
+        _last = path;
+        return KerasReader.Load(path);
     }
 
     [Fact]
@@ -90,6 +100,7 @@ public class KerasSyntheticModelTests
         y = R.Map(R.Dense(R.Flatten(y), d1, d1b.Data), R.Selu);
         y = R.Softmax(R.Dense(y, d2, d2b.Data));
         KerasAssert.Close(y, KerasAssert.RunSingle(g, x), 1e-3, 1e-4);
+        CheckEngines(new() { ["c1_input"] = x }, new() { ["d2"] = y });
     }
 
     [Fact]
@@ -155,6 +166,7 @@ public class KerasSyntheticModelTests
         KerasAssert.Close(mx, outs["mx"], 1e-3, 1e-4, "mx");
         KerasAssert.Close(resc, outs["resc"], 1e-3, 1e-4, "resc");
         KerasAssert.Close(cat, outs["cat"], 1e-3, 1e-4, "cat");
+        CheckEngines(new() { ["inp"] = x }, new() { ["mx"] = mx, ["resc"] = resc, ["cat"] = cat });
     }
 
     [Fact]
@@ -203,6 +215,7 @@ public class KerasSyntheticModelTests
         y = R.PerChannel(y, (v, c) => (v - mean[c]) / MathF.Max(MathF.Sqrt(variance[c]), 1e-7f));
         y = R.Softmax(y);
         KerasAssert.Close(y, KerasAssert.RunSingle(g, x), 1e-3, 1e-4);
+        CheckEngines(new() { ["input_layer"] = x }, new() { ["sm"] = y });
     }
 
     [Fact]
@@ -248,6 +261,7 @@ public class KerasSyntheticModelTests
             var b = R.Dense(x, kb, bb.Data);
             var y = R.Map(R.Dense(R.Concat(R.Zip(a, b, (p, q) => p - q), x), kc, bc.Data), R.Sigmoid);
             KerasAssert.Close(y, KerasAssert.RunSingle(g, x), 1e-3, 1e-4);
+            FastInfer.Tests.Keras.KerasEngines.CheckFile(path, new() { ["input_layer"] = x }, new() { ["dc"] = y });
         }
         finally { File.Delete(path); }
     }
@@ -272,6 +286,7 @@ public class KerasSyntheticModelTests
         y = R.Map(R.Conv2D(y, new Tensor([1, 4, 2, 3], k.Data), b.Data, 1, 2, 1, 1, "same"), MathF.Tanh);
         y = R.Pool2D(R.UpSample2D(y, 1, 2), 1, 3, 1, 2, "same", max: false);
         KerasAssert.Close(R.GlobalPool(y, max: true), KerasAssert.RunSingle(g, x), 1e-3, 1e-4);
+        CheckEngines(new() { ["zp_input"] = x }, new() { ["gmp"] = R.GlobalPool(y, max: true) });
     }
 
     [Fact]
@@ -298,6 +313,7 @@ public class KerasSyntheticModelTests
         KerasAssert.Close(new Tensor([2, 1, 1, 4], R.GlobalPool(avg, max: false).Data), outs["gap"]);
         KerasAssert.Close(R.Zip(a, b, MathF.Min), outs["mn"]);
         KerasAssert.Close(R.Zip(a, b, MathF.Min), outs["mn_1"]);
+        CheckEngines(new() { ["in_a"] = a, ["in_b"] = b }, new() { ["gap"] = new Tensor([2, 1, 1, 4], R.GlobalPool(avg, max: false).Data), ["mn"] = R.Zip(a, b, MathF.Min), ["mn_1"] = R.Zip(a, b, MathF.Min) });
     }
 
     [Fact]

@@ -50,7 +50,7 @@ public static class SyntheticKerasFiles
     /// A legacy full-model HDF5 file. <paramref name="keras3Names"/> writes Keras 3's flat <c>kernel</c> names;
     /// otherwise Keras 2's <c>layer/kernel:0</c> in a nested group.
     /// </summary>
-    public static void WriteLegacy(string path, string modelConfig, IReadOnlyList<SynthLayer> layers, string kerasVersion, bool keras3Names = false)
+    public static void WriteLegacy(string path, string modelConfig, IReadOnlyList<SynthLayer> layers, string kerasVersion, bool keras3Names = false, string dtype = "float32")
     {
         var mw = new H5Group();
         mw.Attributes["layer_names"] = layers.Select(l => l.Name).ToArray();
@@ -63,13 +63,13 @@ public static class SyntheticKerasFiles
             else if (keras3Names)
             {
                 g.Attributes["weight_names"] = l.Weights.Select(w => w.Name).ToArray();
-                foreach (var w in l.Weights) g[w.Name] = Dataset(w.Value);
+                foreach (var w in l.Weights) g[w.Name] = Dataset(w.Value, dtype);
             }
             else
             {
                 g.Attributes["weight_names"] = l.Weights.Select(w => $"{l.Name}/{w.Name}:0").ToArray();
                 var inner = new H5Group();
-                foreach (var w in l.Weights) inner[w.Name + ":0"] = Dataset(w.Value);
+                foreach (var w in l.Weights) inner[w.Name + ":0"] = Dataset(w.Value, dtype);
                 g[l.Name] = inner;
             }
             mw[l.Name] = g;
@@ -81,7 +81,16 @@ public static class SyntheticKerasFiles
         file.Write(path);
     }
 
-    private static H5Dataset Dataset(Tensor t) => new(t.Data, fileDims: t.Shape.Select(d => (ulong)d).ToArray());
+    private static H5Dataset Dataset(Tensor t, string dtype = "float32")
+    {
+        var dims = t.Shape.Select(d => (ulong)d).ToArray();
+        return dtype switch
+        {
+            "float64" => new H5Dataset(t.Data.Select(v => (double)v).ToArray(), fileDims: dims),
+            "float16" => new H5Dataset(t.Data.Select(v => (Half)v).ToArray(), fileDims: dims),
+            _ => new H5Dataset(t.Data, fileDims: dims),
+        };
+    }
 
     /// <summary>A Keras 3 <c>.keras</c> zip (deflated entries) with <c>layers/&lt;snake&gt;[_N]/vars/i</c> weights.</summary>
     public static void WriteKeras3Zip(string path, string configJson, IReadOnlyList<(string Key, Tensor[] Vars)> weights, string version = "3.4.1")
