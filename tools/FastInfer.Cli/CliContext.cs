@@ -25,7 +25,7 @@ public sealed class CliContext
             ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
             Interactive = Interactive ? InteractionSupport.Yes : InteractionSupport.No,
         });
-        if (redirected) Console.Profile.Width = 160;
+        if (!Interactive) Console.Profile.Width = 160;
     }
 
     /// <summary>A note on stderr (so it never mixes into --json output on stdout).</summary>

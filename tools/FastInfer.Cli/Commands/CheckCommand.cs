@@ -51,23 +51,14 @@ internal static class CheckCommand
         CommonOptions.RequireFile(path);
         var options = CommonOptions.SessionOptions(threads, dims);
         var graph = ModelReader.Load(path, options.ReaderLimits);
-        OrtEngine? ort = null;
-        try
-        {
-            if (referenceSpecs.Length == 0)
-            {
-                // The session rewrites its graph, so ONNX Runtime gets its copy first: the file itself, or the graph
-                // written as ONNX when it came from another format (the Keras → ONNX converter in Formats).
-                ort = graph.SourceFormat == "onnx" ? OrtEngine.Create(path, threads) : OrtEngine.Create(OnnxWriter.ToBytes(graph), threads);
-            }
-        }
-        catch
-        {
-            graph.Dispose();
-            throw;
-        }
-        using var ortScope = ort;
+        // The session rewrites its graph, so a graph from another format (Keras) is written as ONNX for ONNX Runtime
+        // first (the converter in Formats). FastInfer's session is created before ONNX Runtime's so that unsupported
+        // operators are reported by FastInfer, all of them.
+        byte[]? onnxBytes;
+        try { onnxBytes = referenceSpecs.Length == 0 && graph.SourceFormat != "onnx" ? OnnxWriter.ToBytes(graph) : null; }
+        catch { graph.Dispose(); throw; }
         using var session = InferenceSession.Create(graph, options);
+        using var ort = referenceSpecs.Length > 0 ? null : onnxBytes is null ? OrtEngine.Create(path, threads) : OrtEngine.Create(onnxBytes, threads);
 
         var values = InputLoader.Load(session.Inputs, inputSpecs, image, dims, RandomSeed);
         var tensors = values.Select(v => new NamedTensor(v.Info.Name, TensorConvert.ToTensor(v.Array))).ToArray();
