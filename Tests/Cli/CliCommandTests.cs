@@ -244,3 +244,42 @@ public class CliCommandTests
         }
     }
 }
+
+/// <summary>Inputs from TensorProto .pb files, and hostile model bytes that must end in exit 0 or 2, never a crash.</summary>
+public class CliInputFormatTests
+{
+    [Fact]
+    public void RunAcceptsTensorProtoInputsLikeNpy()
+    {
+        using var dir = new CliHarness.TempDir();
+        string model = dir.Write("seed.onnx", SeedCnn.Build(28, 28, 1));
+        var values = TensorAssert.RandomFloats(28 * 28, 9);
+        string pb = dir.Write("input_0.pb", PbTensorFile.Float("input", values, 1, 1, 28, 28));
+        string npy = dir.File("input_0.npy");
+        NpyWriter.Write(npy, NpyArray.Create<float>(values, 1, 1, 28, 28));
+        Assert.Equal(0, CliHarness.Invoke("run", model, "--input", "input=" + pb, "-o", dir.File("a")).Code);
+        Assert.Equal(0, CliHarness.Invoke("run", model, "--input", "input=" + npy, "-o", dir.File("b")).Code);
+        Assert.Equal(NpyReader.Read(Path.Combine(dir.File("b"), "probabilities.npy")).Data,
+            NpyReader.Read(Path.Combine(dir.File("a"), "probabilities.npy")).Data);
+        string badPb = dir.Write("bad.pb", [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]);
+        Assert.Equal(2, CliHarness.Invoke("run", model, "--input", "input=" + badPb).Code);
+    }
+
+    [Fact]
+    public void MutatedModelsExitZeroOrTwo()
+    {
+        using var dir = new CliHarness.TempDir();
+        var good = SeedCnn.Build(8, 8, 1);
+        var rng = new Random(77);
+        for (int i = 0; i < 60; i++)
+        {
+            var bytes = (byte[])good.Clone();
+            for (int e = 0; e < 1 + rng.Next(8); e++) bytes[rng.Next(bytes.Length)] = (byte)rng.Next(256);
+            if (i % 3 == 0) bytes = bytes.AsSpan(0, rng.Next(bytes.Length)).ToArray();
+            string path = dir.Write($"m{i}.onnx", bytes);
+            var r = CliHarness.Invoke("inspect", path, "--json");
+            Assert.True(r.Code is 0 or 2, r.ToString());
+            if (r.Code == 2) Assert.Single(r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+    }
+}

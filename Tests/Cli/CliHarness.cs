@@ -44,3 +44,9 @@ internal static class CliHarness
         return model.ToByteArray();
     }
 }
+
+/// <summary>Serialized TensorProto files (the .pb inputs of ONNX test cases), built with Google's protobuf classes.</summary>
+internal static class PbTensorFile
+{
+    public static byte[] Float(string name, float[] values, params long[] dims) => SeedCnn.Tensor(name, dims, values).ToByteArray();
+}

@@ -65,9 +65,14 @@ internal static class BenchCommand
         CommonOptions.RequireFile(s.Model);
         var probe = FastInfer.Formats.ModelReader.Load(s.Model);
         var dims = new Dictionary<string, int>(s.Dims);
-        ApplyBatch(probe.Inputs, s.Batch, dims);
-        string format = probe.SourceFormat;
-        byte[]? onnxBytes = s.CompareOrt && format != "onnx" ? FastInfer.Formats.Onnx.OnnxWriter.ToBytes(probe) : null;
+        byte[]? onnxBytes;
+        try
+        {
+            ApplyBatch(probe.Inputs, s.Batch, dims);
+            // ONNX Runtime gets a Keras model through the ONNX writer, before the session rewrites the graph.
+            onnxBytes = s.CompareOrt && probe.SourceFormat != "onnx" ? FastInfer.Formats.Onnx.OnnxWriter.ToBytes(probe) : null;
+        }
+        catch { probe.Dispose(); throw; }
         using var session = InferenceSession.Create(probe, CommonOptions.SessionOptions(s.Threads, dims));
 
         var values = InputLoader.Load(session.Inputs, s.Inputs, new ImageOptions(), dims, randomSeed: CheckCommand.RandomSeed);
