@@ -107,7 +107,7 @@ internal static class ColdBench
         if (name.Equals("dotnet", StringComparison.OrdinalIgnoreCase) || name.StartsWith("testhost", StringComparison.OrdinalIgnoreCase))
         {
             psi.FileName = name.Equals("dotnet", StringComparison.OrdinalIgnoreCase) ? exe : "dotnet";
-            psi.ArgumentList.Add(typeof(ColdBench).Assembly.Location);
+            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "fastinfer.dll"));
         }
         foreach (var a in new[] { ColdRunCommand.Name, model, "--engine", engine, "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture) })
             psi.ArgumentList.Add(a);

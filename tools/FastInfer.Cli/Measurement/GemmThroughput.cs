@@ -32,7 +32,7 @@ public static unsafe class GemmThroughput
             gemm((nint)a, (nint)b, (nint)c); // warm-up (packing buffers, JIT)
             double flops = 2.0 * m * n * k, best = double.MaxValue, total = 0;
             int reps = 0;
-            while (reps < 3 || (total < 0.3 && reps < 1000))
+            while (reps < 5 || (total < 0.5 && reps < 1000))
             {
                 long t0 = Stopwatch.GetTimestamp();
                 gemm((nint)a, (nint)b, (nint)c);
