@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using FastInfer.Kernels.Blas;
+using FastInfer.Kernels.Gemm;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Cli.Measurement;
+
+/// <summary>SGEMM GFLOP/s (2·M·N·K per call) for the managed kernels and, when one loads, a CBLAS library; best of timed repeats.</summary>
+public static unsafe class GemmThroughput
+{
+    /// <summary>The shapes sysinfo reports: squares, and ResNet-18's convolutions as GEMMs (M = out channels, N = output pixels, K = in channels × kernel area).</summary>
+    public static readonly (string Name, int M, int N, int K)[] Shapes =
+    [
+        ("256^3", 256, 256, 256),
+        ("1024^3", 1024, 1024, 1024),
+        ("resnet18 conv1 7x7/2", 64, 112 * 112, 3 * 49),
+        ("resnet18 layer1 3x3", 64, 56 * 56, 64 * 9),
+        ("resnet18 layer2 3x3", 128, 28 * 28, 128 * 9),
+        ("resnet18 layer3 3x3", 256, 14 * 14, 256 * 9),
+        ("resnet18 layer4 3x3", 512, 7 * 7, 512 * 9),
+    ];
+
+    public static double Measure(int m, int n, int k, Action<nint, nint, nint> gemm)
+    {
+        float* a = Alloc((long)m * k), b = Alloc((long)k * n), c = Alloc((long)m * n);
+        try
+        {
+            var rng = new Random(7);
+            for (long i = 0; i < (long)m * k; i++) a[i] = (float)rng.NextDouble() - 0.5f;
+            for (long i = 0; i < (long)k * n; i++) b[i] = (float)rng.NextDouble() - 0.5f;
+            gemm((nint)a, (nint)b, (nint)c); // warm-up (packing buffers, JIT)
+            double flops = 2.0 * m * n * k, best = double.MaxValue, total = 0;
+            int reps = 0;
+            while (reps < 5 || (total < 0.5 && reps < 1000))
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                gemm((nint)a, (nint)b, (nint)c);
+                double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                best = Math.Min(best, s);
+                total += s;
+                reps++;
+            }
+            return flops / best / 1e9;
+        }
+        finally { NativeMemory.AlignedFree(a); NativeMemory.AlignedFree(b); NativeMemory.AlignedFree(c); }
+    }
+
+    public static double Managed(int m, int n, int k, WorkerPool pool) => Measure(m, n, k, (a, b, c) =>
+        Sgemm.Multiply(false, false, m, n, k, 1f, (float*)a, k, (float*)b, n, 0f, (float*)c, n, default, pool));
+
+    public static double Cblas(CblasProvider blas, int m, int n, int k) => Measure(m, n, k, (a, b, c) =>
+        blas.Sgemm(false, false, m, n, k, 1f, (float*)a, k, (float*)b, n, 0f, (float*)c, n));
+
+    /// <summary>Asks the loaded library for one thread (OpenBLAS and MKL otherwise use every core), so it compares with one managed thread.</summary>
+    public static void LimitBlasThreads(string library, int threads)
+    {
+        if (!NativeLibrary.TryLoad(library, typeof(CblasProvider).Assembly, null, out nint handle)) return;
+        try
+        {
+            if (NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out nint f))
+                ((delegate* unmanaged<int, void>)f)(threads);
+            else if (NativeLibrary.TryGetExport(handle, "MKL_Set_Num_Threads", out f))
+                ((delegate* unmanaged<int, void>)f)(threads);
+        }
+        finally { NativeLibrary.Free(handle); }
+    }
+
+    private static float* Alloc(long floats)
+    {
+        var p = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+        new Span<float>(p, checked((int)floats)).Clear();
+        return p;
+    }
+}
