@@ -46,6 +46,9 @@ internal sealed unsafe class GemmOperator : Operator
             if (!cIsColumnBias) cPlan = new Broadcast(output, sc);
         }
 
+        if (ctx.IsConstant(1) && GemvStep.Applies(m) && !ta && alpha == 1 && cPlan is null)
+            return GemvStep.Create(ctx, tb, k, n, ldb, cIsColumnBias ? 2 : -1, activation);
+
         PackedMatrix? packed = null;
         if (ctx.IsConstant(1))
         {
