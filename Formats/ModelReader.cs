@@ -17,7 +17,7 @@ public static class ModelReader
     public static Func<string, ReaderLimits?, ModelGraph>? KerasLoader { get; set; } = Keras.KerasReader.Load;
 
     /// <summary>Reads the native <c>.fim</c> format; set by the integration layer, like <see cref="KerasLoader"/>.</summary>
-    public static Func<string, ReaderLimits?, ModelGraph>? FimLoader { get; set; }
+    public static Func<string, ReaderLimits?, ModelGraph>? FimLoader { get; set; } = Fim.FimReader.Load;
 
     public static ModelGraph Load(string path, ReaderLimits? limits = null)
     {

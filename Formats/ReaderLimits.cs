@@ -23,5 +23,16 @@ public sealed record ReaderLimits
     /// <summary>Largest number of elements in one attribute list or repeated field.</summary>
     public long MaxListLength { get; init; } = 1L << 28;
 
+    /// <summary>
+    /// Where weights go: copied into pinned aligned memory (default) or used in place from a memory-mapped file where
+    /// the format allows it. Not a bound, but carried here so every reader entry point receives it.
+    /// </summary>
+    public WeightPlacement WeightPlacement { get; init; } = WeightPlacement.Pinned;
+    /// <summary>
+    /// Verify the per-tensor checksums of formats that have them (<c>.fim</c>) at load. The header and graph checksums
+    /// are always verified; turning this off skips one pass over the weights for trusted files.
+    /// </summary>
+    public bool VerifyTensorChecksums { get; init; } = true;
+
     public static ReaderLimits Default { get; } = new();
 }

@@ -207,6 +207,12 @@ internal static unsafe class OnnxTensorParser
         var (handle, fileLength) = r.Context.ExternalFiles.Open(location, r.Location);
         if (offset > fileLength || length > fileLength - offset)
             throw r.Error($"external data range [{offset}, {offset}+{length}) runs past the end of '{location}' ({fileLength} bytes)");
+        // Mapped placement uses aligned external data in place: no copy, pages shared with other processes.
+        if (r.Context.Limits.WeightPlacement == WeightPlacement.Mapped && byteLength > 0 && offset % NativeMemoryBlock.Alignment == 0)
+        {
+            var mapping = r.Context.ExternalFiles.Map(location, owner);
+            return new TensorData(name, type, dims, (nint)(mapping.Pointer + offset), byteLength);
+        }
         var block = owner.Allocate(byteLength, zero: false);
         ExternalDataFiles.ReadExactly(handle, offset, (byte*)block.Pointer, byteLength, location);
         return new TensorData(name, type, dims, block.Pointer, byteLength);

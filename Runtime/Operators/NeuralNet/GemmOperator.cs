@@ -58,6 +58,9 @@ internal sealed unsafe class GemmOperator : Operator
             if (!cIsColumnBias) cPlan = new Broadcast(output, sc);
         }
 
+        if (ctx.IsConstant(1) && GemvStep.Applies(m) && !ta && alpha == 1 && cPlan is null)
+            return GemvStep.Create(ctx, tb, k, n, ldb, cIsColumnBias ? 2 : -1, activation);
+
         PackedMatrix? packed = null;
         var blas = _blas;
         if (ctx.IsConstant(1) && blas is null)

@@ -61,9 +61,10 @@ internal sealed unsafe class MatMulOperator : Operator
         var blas = _blas;
         if (ctx.IsConstant(1) && sb.Rank == 2 && batchA.ElementCount == batch.ElementCount && blas is null)
         {
+            int rows = checked((int)(batch.ElementCount * m));
+            if (GemvStep.Applies(rows)) return GemvStep.Create(ctx, false, k, n, n, hasBias ? 2 : -1, activation);
             lock (_lock) _packedB ??= Sgemm.PackB(false, k, n, (float*)ctx.InputValue(1).ConstantPointer, n);
             var packed = _packedB;
-            int rows = checked((int)(batch.ElementCount * m));
             return (in StepArgs a) =>
             {
                 var ep = new GemmEpilogue { Activation = activation, Bias = hasBias ? a.InF(2) : null, BiasKind = hasBias ? BiasKind.PerColumn : BiasKind.None };
