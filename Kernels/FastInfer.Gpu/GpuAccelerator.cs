@@ -60,7 +60,7 @@ public sealed class GpuAccelerator
                 // 16×16 thread groups (the tiled GEMM's shape) must fit one simulated multiprocessor.
                 var device = new CPUDevice(numThreadsPerWarp: 16, numWarpsPerMultiprocessor: 16, numMultiprocessors: 1);
                 var context = Context.Create(b => b.CPU(device).EnableAlgorithms().Optimize(OptimizationLevel.O1));
-                var created = new GpuAccelerator(context, context.CreateCPUAccelerator(0), kind);
+                var created = new GpuAccelerator(context, context.CreateCPUAccelerator(0, CPUAcceleratorMode.Parallel), kind);
                 s_open[(kind, deviceIndex)] = created;
                 lookedFor = "";
                 return created;

@@ -43,7 +43,15 @@ public sealed unsafe class GpuGemmKernelTests
         };
         var actual = Launch(gpu, a, b, bias, res, m * n, p, 1);
         TensorAssert.Close(expected, actual, 1e-3, 1e-4, $"SGEMM {m}x{n}x{k} transB={transB}");
+        if (m <= GemmKernel.SkinnyRows)
+            TensorAssert.Close(expected, Launch(gpu, a, b, bias, res, m * n, p, 1, skinny: true), 1e-3, 1e-4, $"skinny SGEMM {m}x{n}x{k} transB={transB}");
     }
+
+    [Theory]
+    [InlineData(1, 129, 65, false)]
+    [InlineData(8, 17, 33, true)]
+    public void SkinnyGemmMatchesReference(int m, int n, int k, bool transB) =>
+        GemmMatchesReference(m, n, k, transB, 2, true, ActivationKind.Relu);
 
     [Fact]
     public void BatchedGemmWithInnerGroupsMatchesReference()
@@ -71,9 +79,11 @@ public sealed unsafe class GpuGemmKernelTests
         };
         var actual = Launch(gpu, a, b, bias, new float[1], expected.Length, p, outer * inner);
         TensorAssert.Close(expected, actual, 1e-3, 1e-4, "batched SGEMM");
+        var skinny = Launch(gpu, a, b, bias, new float[1], expected.Length, p, outer * inner, skinny: true);
+        TensorAssert.Close(expected, skinny, 1e-3, 1e-4, "batched skinny SGEMM");
     }
 
-    private static float[] Launch(FastInfer.Gpu.GpuAccelerator gpu, float[] a, float[] b, float[] bias, float[] residual, int outCount, GemmParams p, int batch)
+    private static float[] Launch(FastInfer.Gpu.GpuAccelerator gpu, float[] a, float[] b, float[] bias, float[] residual, int outCount, GemmParams p, int batch, bool skinny = false)
     {
         var acc = gpu.Accelerator;
         using var da = acc.Allocate1D(a);
@@ -83,7 +93,8 @@ public sealed unsafe class GpuGemmKernelTests
         using var dc = acc.Allocate1D<float>(outCount);
         lock (gpu.LaunchLock)
         {
-            gpu.Kernels.Gemm(acc.DefaultStream, GemmKernel.Config(p, batch), da.View, db.View, dc.View, dbias.View, dres.View, p);
+            if (skinny) gpu.Kernels.GemmSkinny(acc.DefaultStream, batch * p.M * p.N, da.View, db.View, dc.View, dbias.View, dres.View, p);
+            else gpu.Kernels.Gemm(acc.DefaultStream, GemmKernel.Config(p, batch), da.View, db.View, dc.View, dbias.View, dres.View, p);
             acc.Synchronize();
         }
         return dc.GetAsArray1D();

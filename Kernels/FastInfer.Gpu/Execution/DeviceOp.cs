@@ -58,7 +58,14 @@ internal sealed class GemmOp(GpuKernelSet k, ArrayView<float> a, ArrayView<float
     ArrayView<float> residual, GemmParams p, int batch) : DeviceOp
 {
     private readonly KernelConfig _config = GemmKernel.Config(p, batch);
-    public override void Run(AcceleratorStream stream, in HostFrame frame) => k.Gemm(stream, _config, a, b, c, bias, residual, p);
+    private readonly bool _skinny = p.M <= GemmKernel.SkinnyRows;
+    private readonly int _outputs = checked(batch * p.M * p.N);
+
+    public override void Run(AcceleratorStream stream, in HostFrame frame)
+    {
+        if (_skinny) k.GemmSkinny(stream, _outputs, a, b, c, bias, residual, p);
+        else k.Gemm(stream, _config, a, b, c, bias, residual, p);
+    }
 }
 
 internal sealed class Im2ColOp(GpuKernelSet k, ArrayView<float> x, ArrayView<float> col, WindowParams w, long count) : DeviceOp

@@ -92,6 +92,32 @@ internal static class GemmKernel
         Store(c, bias, residual, p, cBase, inner, r + 48, cl + 32, c32); Store(c, bias, residual, p, cBase, inner, r + 48, cl + 48, c33);
     }
 
+    /// <summary>
+    /// Skinny products (few rows: batch-1 dense layers): one thread per output element, a plain dot product.
+    /// Neighbouring threads take neighbouring columns, so B is read coalesced and A's row is a broadcast; a 64-row
+    /// tile would leave most of its threads idle here.
+    /// </summary>
+    public static void RunSkinny(Index1D index, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias, ArrayView<float> residual, GemmParams p)
+    {
+        long i = index;
+        int col = (int)(i % p.N);
+        long rest = i / p.N;
+        int row = (int)(rest % p.M);
+        int batch = (int)(rest / p.M);
+        int outer = batch / p.InnerCount, inner = batch - outer * p.InnerCount;
+        long aRow = outer * p.AOuter + inner * p.AInner + (long)row * p.Lda;
+        long bBase = outer * p.BOuter + inner * p.BInner;
+        float sum = 0f;
+        if (p.TransB != 0)
+            for (int k = 0; k < p.K; k++) sum += a[aRow + k] * b[bBase + (long)col * p.Ldb + k];
+        else
+            for (int k = 0; k < p.K; k++) sum += a[aRow + k] * b[bBase + (long)k * p.Ldb + col];
+        Store(c, bias, residual, p, outer * p.COuter + inner * p.CInner, inner, row, col, sum);
+    }
+
+    /// <summary>Rows at or below which <see cref="RunSkinny"/> is used instead of the tiled kernel.</summary>
+    public const int SkinnyRows = 8;
+
     private static void Store(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> residual, GemmParams p,
         long cBase, int inner, int row, int col, float value)
     {
