@@ -52,7 +52,8 @@ public sealed class GpuExecutionProvider : IExecutionProvider
     internal unsafe MemoryBuffer1D<float, Stride1D.Dense> Upload(nint pointer, long count)
     {
         var buffer = Gpu.Accelerator.Allocate1D<float>(Math.Max(count, 1));
-        if (count > 0) buffer.View.CopyFromCPU(ref *(float*)pointer, count);
+        if (count > 0)
+            lock (Gpu.LaunchLock) buffer.View.CopyFromCPU(ref *(float*)pointer, count);
         return buffer;
     }
 
