@@ -13,13 +13,15 @@ namespace FastInfer.Runtime;
 /// built per distinct set of input shapes and cached. <see cref="Run(ReadOnlySpan{NamedTensor}, ReadOnlySpan{NamedTensor})"/>
 /// allocates nothing once a shape has been planned, and may be called from several threads at once.
 /// </summary>
-public sealed class InferenceSession : IDisposable
+public sealed partial class InferenceSession : IDisposable
 {
     private readonly ModelGraph _graph;
     private readonly SessionOptions _options;
     private readonly Operator[] _operators;
     private readonly WorkerPool _pool;
     private readonly PlanCache _plans;
+    /// <summary>The accelerator's execution provider (Runtime/Backends), or null when running on the CPU.</summary>
+    private readonly Backends.IExecutionProvider? _provider;
     private readonly bool[] _inputIsValueKeyed;
     private readonly Dictionary<string, int> _inputIndex = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _outputIndex = new(StringComparer.Ordinal);
@@ -55,6 +57,9 @@ public sealed class InferenceSession : IDisposable
         for (int i = 0; i < graph.Outputs.Count; i++) _outputIndex[graph.Outputs[i].Name] = i;
         _pool = new WorkerPool(options.EffectiveThreads);
         _plans = new PlanCache(Math.Max(1, options.PlanCacheSize));
+        _provider = Backends.ExecutionProviders.Resolve(options);
+        try { _provider?.Prepare(graph); }
+        catch { _provider?.Dispose(); _pool.Dispose(); foreach (var op in _operators) op.Dispose(); throw; }
     }
 
     /// <summary>Reads a model (ONNX, Keras .h5/.keras, FastInfer .fim — chosen by content) and prepares it.</summary>
@@ -243,6 +248,8 @@ public sealed class InferenceSession : IDisposable
             if (_inputIsValueKeyed[i]) keys[i] = TensorBytes(t).ToArray();
         }
         var built = PlanBuilder.Build(_graph, _operators, shapes, keys);
+        try { AttachDevicePlan(built); }
+        catch { built.Dispose(); throw; }
         return _plans.Add(built);
     }
 
@@ -280,7 +287,8 @@ public sealed class InferenceSession : IDisposable
             int id = plan.OutputIds[o];
             if (ptr[id] == 0) ptr[id] = frame.Scratch(o);
         }
-        plan.Execute(frame, _pool);
+        if (plan.Device is null) plan.Execute(frame, _pool);
+        else ExecuteOnDevice(plan, frame, _pool);
     }
 
     private static void CheckNoOverlap(string name, Tensor output, ReadOnlySpan<NamedTensor> inputs)
@@ -336,6 +344,7 @@ public sealed class InferenceSession : IDisposable
         var spin = new SpinWait();
         while (Volatile.Read(ref _activeRuns) > 0) spin.SpinOnce();
         _plans.Dispose();
+        _provider?.Dispose();
         foreach (var op in _operators) op.Dispose();
         _pool.Dispose();
         _graph.Dispose();

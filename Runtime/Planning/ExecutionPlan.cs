@@ -36,6 +36,8 @@ internal sealed unsafe class ExecutionPlan : IDisposable
     public int Users { get; set; }
     /// <summary>Evicted from the cache: disposed when the last user releases it.</summary>
     public bool Retired { get; set; }
+    /// <summary>The execution provider's plan for these shapes (Runtime/Backends), or null to run on the CPU.</summary>
+    public Backends.IDevicePlan? Device { get; set; }
 
     public ExecutionFrame RentFrame()
     {
@@ -80,6 +82,7 @@ internal sealed unsafe class ExecutionPlan : IDisposable
             _allFrames.Clear();
             _frames.Clear();
         }
+        Device?.Dispose();
         foreach (var c in OwnedConstants) c.Dispose();
     }
 }

@@ -1,0 +1,119 @@
+using FastInfer.Gpu.Kernels;
+using FastInfer.Runtime.Backends;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace FastInfer.Gpu.Execution;
+
+/// <summary>One thing a device plan does per Run: a kernel launch, a copy, or a CPU step. Built at plan time.</summary>
+internal abstract class DeviceOp
+{
+    public abstract void Run(AcceleratorStream stream, in HostFrame frame);
+}
+
+/// <summary>Host value → its device buffer (before the first device step that reads it).</summary>
+internal sealed unsafe class UploadOp(int valueId, ArrayView<float> target) : DeviceOp
+{
+    public override void Run(AcceleratorStream stream, in HostFrame frame)
+    {
+        ArrayView1D<float, Stride1D.Dense> dense = target;
+        dense.CopyFromCPU(stream, ref *(float*)frame.Pointer(valueId), target.Length);
+    }
+}
+
+/// <summary>Device buffer → host value (before a CPU step or the end of the run reads it).</summary>
+internal sealed unsafe class DownloadOp(int valueId, ArrayView<float> source) : DeviceOp
+{
+    public override void Run(AcceleratorStream stream, in HostFrame frame)
+    {
+        ArrayView1D<float, Stride1D.Dense> dense = source;
+        dense.CopyToCPU(stream, ref *(float*)frame.Pointer(valueId), source.Length);
+    }
+}
+
+/// <summary>Waits for the stream (before the host reads downloaded data).</summary>
+internal sealed class SyncOp : DeviceOp
+{
+    public override void Run(AcceleratorStream stream, in HostFrame frame) => stream.Synchronize();
+}
+
+/// <summary>A step without a device kernel, run by the CPU backend over host memory.</summary>
+internal sealed class CpuStepOp(int step) : DeviceOp
+{
+    public override void Run(AcceleratorStream stream, in HostFrame frame) => frame.RunOnCpu(step);
+}
+
+/// <summary>A device-to-device copy (a view that is also a graph output, Identity).</summary>
+internal sealed class CopyOp(ArrayView<float> source, ArrayView<float> target) : DeviceOp
+{
+    public override void Run(AcceleratorStream stream, in HostFrame frame)
+    {
+        ArrayView1D<float, Stride1D.Dense> s = source, t = target;
+        s.CopyTo(stream, t);
+    }
+}
+
+/// <summary>The tiled GEMM (MatMul, Gemm, MatMulAdd, convolution after im2col).</summary>
+internal sealed class GemmOp(GpuKernelSet k, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+    ArrayView<float> residual, GemmParams p, int batch) : DeviceOp
+{
+    private readonly KernelConfig _config = GemmKernel.Config(p, batch);
+    private readonly bool _skinny = p.M <= GemmKernel.SkinnyRows;
+    private readonly int _outputs = checked(batch * p.M * p.N);
+
+    public override void Run(AcceleratorStream stream, in HostFrame frame)
+    {
+        if (_skinny) k.GemmSkinny(stream, _outputs, a, b, c, bias, residual, p);
+        else k.Gemm(stream, _config, a, b, c, bias, residual, p);
+    }
+}
+
+internal sealed class Im2ColOp(GpuKernelSet k, ArrayView<float> x, ArrayView<float> col, WindowParams w, long count) : DeviceOp
+{
+    public override void Run(AcceleratorStream stream, in HostFrame frame) => k.Im2Col(stream, (int)count, x, col, w);
+}
+
+internal sealed class DepthwiseOp(GpuKernelSet k, ArrayView<float> x, ArrayView<float> weights, ArrayView<float> bias,
+    ArrayView<float> residual, ArrayView<float> y, WindowParams w) : DeviceOp
+{
+    public override void Run(AcceleratorStream stream, in HostFrame frame) => k.Depthwise(stream, (int)y.Length, x, weights, bias, residual, y, w);
+}
+
+internal sealed class PoolOp(GpuKernelSet k, ArrayView<float> x, ArrayView<float> y, WindowParams w) : DeviceOp
+{
+    public override void Run(AcceleratorStream stream, in HostFrame frame) => k.Pool(stream, (int)y.Length, x, y, w);
+}
+
+internal sealed class BinaryOp(GpuKernelSet k, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, Strides6 s) : DeviceOp
+{
+    public override void Run(AcceleratorStream stream, in HostFrame frame) => k.Binary(stream, (int)y.Length, a, b, y, s);
+}
+
+internal sealed class UnaryOp(GpuKernelSet k, ArrayView<float> x, ArrayView<float> y, int op, float alpha, float beta) : DeviceOp
+{
+    public override void Run(AcceleratorStream stream, in HostFrame frame) => k.Unary(stream, (int)y.Length, x, y, op, alpha, beta);
+}
+
+internal sealed class GatherOp(GpuKernelSet k, ArrayView<float> x, ArrayView<float> y, Strides6 s) : DeviceOp
+{
+    public override void Run(AcceleratorStream stream, in HostFrame frame) => k.Gather(stream, (int)y.Length, x, y, s);
+}
+
+internal sealed class ConcatSliceOp(GpuKernelSet k, ArrayView<float> x, ArrayView<float> y, int axisIn, int inner, int axisOut, int offset) : DeviceOp
+{
+    public override void Run(AcceleratorStream stream, in HostFrame frame)
+    {
+        if (x.Length > 0) k.ConcatSlice(stream, (int)x.Length, x, y, axisIn, inner, axisOut, offset);
+    }
+}
+
+internal sealed class SoftmaxOp(GpuKernelSet k, ArrayView<float> x, ArrayView<float> y, int rows, int axis, int inner, int log) : DeviceOp
+{
+    public override void Run(AcceleratorStream stream, in HostFrame frame) => k.Softmax(stream, rows, x, y, axis, inner, log);
+}
+
+internal sealed class LayerNormOp(GpuKernelSet k, ArrayView<float> x, ArrayView<float> scale, ArrayView<float> bias, ArrayView<float> y,
+    int rows, int cols, float epsilon, int hasBias) : DeviceOp
+{
+    public override void Run(AcceleratorStream stream, in HostFrame frame) => k.LayerNorm(stream, rows, x, scale, bias, y, cols, epsilon, hasBias);
+}
