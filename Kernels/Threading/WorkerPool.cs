@@ -13,6 +13,9 @@ namespace FastInfer.Kernels.Threading;
 /// Workers spin for a short while after each loop (a batch-1 network issues ~50 loops per inference and
 /// a blocking hand-off costs ~10 µs each) and then park on a semaphore so an idle session burns no CPU.
 ///
+/// The caller waits only for workers that joined the loop before it closed it, so a worker the OS has not
+/// scheduled yet (an oversubscribed machine) costs nothing: the caller runs the remaining indices itself.
+///
 /// One loop runs at a time. A loop started while another is in flight — from another thread, or nested
 /// inside a body — runs serially on its caller (the busy flag is not re-entrant, unlike a Monitor, so a
 /// nested loop can never overwrite the outer loop's body). An exception thrown by a body on any thread
@@ -35,7 +38,8 @@ public sealed unsafe class WorkerPool : IDisposable
     private delegate*<void*, int, void> _invoke;
     private int _count;
     private int _next;
-    private int _running;
+    private int _gate = -1; // ≥ 0: the loop in flight is open and this many workers joined it; −1: closed
+    private int _finished;  // joined workers that are done with the loop in flight
     private int _generation;
     private int _sleepers;
     private volatile bool _disposed;
@@ -73,7 +77,8 @@ public sealed unsafe class WorkerPool : IDisposable
             _invoke = &Invoke<T>;
             _count = count;
             _next = 0;
-            _running = _workers.Length;
+            _finished = 0;
+            Volatile.Write(ref _gate, 0); // open: workers may join from now on
             Interlocked.Increment(ref _generation); // full fence: the fields above are visible to any worker that sees it
             int sleepers = Volatile.Read(ref _sleepers);
             if (sleepers > 0) _wake.Release(sleepers);
@@ -89,9 +94,12 @@ public sealed unsafe class WorkerPool : IDisposable
                 Volatile.Write(ref _next, count); // stop handing out indices
             }
 
-            // The body lives on this stack frame: never leave before every worker is done with it.
+            // Close the loop: a worker that has not joined yet (descheduled, or still waking) never will, so the
+            // caller waits only for the workers actually inside the body, never for one the OS has not run.
+            int joined = Interlocked.Exchange(ref _gate, -1);
+            // The body lives on this stack frame: never leave before every joined worker is done with it.
             var spin = new SpinWait();
-            while (Volatile.Read(ref _running) != 0) spin.SpinOnce(-1);
+            while (Volatile.Read(ref _finished) != joined) spin.SpinOnce(-1);
             _body = null;
             if (_error is { } error) { _error = null; ExceptionDispatchInfo.Throw(error); }
         }
@@ -124,6 +132,7 @@ public sealed unsafe class WorkerPool : IDisposable
                 idleSince = Stopwatch.GetTimestamp();
             }
             seen = Volatile.Read(ref _generation);
+            if (!TryJoin()) continue;
             int count = _count;
             int index;
             try
@@ -136,7 +145,22 @@ public sealed unsafe class WorkerPool : IDisposable
                 Interlocked.CompareExchange(ref _error, e, null);
                 Volatile.Write(ref _next, count);
             }
-            Interlocked.Decrement(ref _running);
+            Interlocked.Increment(ref _finished);
+        }
+    }
+
+    /// <summary>
+    /// Joins the open loop (counted in <see cref="_gate"/>), or returns false when it is already closed. A worker
+    /// that joins a newer loop than the one it woke for simply works on that one: its fields were published
+    /// before the gate opened.
+    /// </summary>
+    private bool TryJoin()
+    {
+        while (true)
+        {
+            int v = Volatile.Read(ref _gate);
+            if (v < 0) return false;
+            if (Interlocked.CompareExchange(ref _gate, v + 1, v) == v) return true;
         }
     }
 
