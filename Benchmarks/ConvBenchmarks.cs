@@ -6,21 +6,29 @@ using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Benchmarks;
 
-/// <summary>ResNet-18 convolution layers (batch 1, NCHW) through Conv2D.Run, im2col included; bias + ReLU fused.</summary>
+/// <summary>
+/// ResNet-18 convolution layers (batch 1, NCHW) through Conv2D.Run, im2col/transforms included, bias + ReLU fused;
+/// with the algorithm a session would choose (Winograd for 3×3 s1 where profitable, pixel-rows GEMM for the 7×7
+/// stage) and with Winograd off.
+/// </summary>
 [MemoryDiagnoser]
 public unsafe class ConvBenchmarks
 {
     /// <summary>name: C, H, M, kernel, stride, pad.</summary>
-    [Params("conv1 3x224 64 7s2", "layer1 64x56 64 3s1", "layer2 128x28 128 3s1", "layer3 256x14 256 3s1", "layer4 512x7 512 3s1", "down2 64x56 128 1s2", "dw 128x56 dw3s1")]
+    [Params("conv1 3x224 64 7s2", "layer1 64x56 64 3s1", "layer2 128x28 128 3s1", "layer3 256x14 256 3s1", "layer4 512x7 512 3s1", "layer4.0 256x14 512 3s2", "down2 64x56 128 1s2", "dw 128x56 dw3s1")]
     public string Layer { get; set; } = "layer1 64x56 64 3s1";
 
     [Params(1, 2)]
     public int Threads { get; set; }
 
+    [Params(true, false)]
+    public bool Winograd { get; set; }
+
     private ConvShape _s;
     private ConvWeights? _w;
     private AlignedBuffer? _x, _y, _ws;
     private WorkerPool? _pool;
+    private ConvAlgorithm _algorithm;
 
     [GlobalSetup]
     public void Setup()
@@ -43,15 +51,18 @@ public unsafe class ConvBenchmarks
         for (long i = 0; i < (long)m * _s.KernelSize; i++) w.Floats[i] = (float)rnd.NextDouble() - 0.5f;
         using var bias = new AlignedBuffer(m * 4);
         _w = new ConvWeights(m, _s.InChannelsPerGroup, k, k, _s.Group, w.Floats, bias.Floats);
+        _algorithm = Conv2D.Choose(_s, Winograd);
+        if (_algorithm == ConvAlgorithm.Winograd) _w.PrepareWinograd();
+        if (_algorithm == ConvAlgorithm.PixelRowsGemm) _w.PrepareTransposed();
         _x = new AlignedBuffer((long)c * h * h * 4);
         for (long i = 0; i < (long)c * h * h; i++) _x.Floats[i] = (float)rnd.NextDouble();
         _y = new AlignedBuffer((long)m * _s.OutHeight * _s.OutWidth * 4);
-        _ws = new AlignedBuffer(Conv2D.WorkspaceBytes(_s));
+        _ws = new AlignedBuffer(Math.Max(64, Conv2D.WorkspaceBytes(_s, _algorithm)));
         _pool = new WorkerPool(Threads);
     }
 
     [Benchmark]
-    public void Run() => Conv2D.Run(_s, _w!, _x!.Floats, _y!.Floats, null, Activation.Relu, _ws!.Floats, _pool!);
+    public void Run() => Conv2D.Run(_s, _w!, _x!.Floats, _y!.Floats, null, Activation.Relu, _ws!.Floats, _pool!, _algorithm);
 
     [GlobalCleanup]
     public void Cleanup() { _w?.Dispose(); _x?.Dispose(); _y?.Dispose(); _ws?.Dispose(); _pool?.Dispose(); }

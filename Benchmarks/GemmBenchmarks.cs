@@ -16,7 +16,7 @@ namespace FastInfer.Benchmarks;
 [MemoryDiagnoser]
 public unsafe class GemmBenchmarks
 {
-    [Params("1024x1024x1024", "64x3136x576", "128x784x1152", "256x196x2304", "512x49x4608", "64x12544x147", "1x1000x512")]
+    [Params("256x256x256", "1024x1024x1024", "64x3136x576", "128x784x1152", "256x196x2304", "512x49x4608", "64x12544x147", "1x1000x512")]
     public string Shape { get; set; } = "1024x1024x1024";
 
     [Params(IsaLevel.Avx512, IsaLevel.Avx2Fma)]

@@ -74,7 +74,8 @@ public static unsafe class Profiler
             }
             double f = 2.0 * m * n * k / 1e9;
             double ga = f / Median(tA), gb = f / Median(tB), gc = tBlas.Count > 0 ? f / Median(tBlas) : double.NaN;
-            Console.WriteLine($"sgemm {m}x{n}x{k} t={threads}: packedA {ga,6:F1} GFLOP/s ({100 * ga / peak / threads:F0}% of peak)  packedB {gb,6:F1}  cblas {gc,6:F1}");
+            double ba = f / tA.Min(), bb = f / tB.Min(), bc = tBlas.Count > 0 ? f / tBlas.Min() : double.NaN;
+            Console.WriteLine($"sgemm {m}x{n}x{k} t={threads} GFLOP/s p50|best: packedA {ga,6:F1}|{ba,6:F1} ({100 * ba / peak / threads:F0}% of peak)  packedB {gb,6:F1}|{bb,6:F1}  cblas {gc,6:F1}|{bc,6:F1}");
         }
         blas?.Dispose();
     }
@@ -93,6 +94,7 @@ public static unsafe class Profiler
             using var y = new AlignedBuffer((long)s.OutChannels * s.OutHeight * s.OutWidth * 4);
             var algorithm = Conv2D.Choose(s, allowWinograd: Environment.GetEnvironmentVariable("FASTINFER_WINOGRAD") != "0");
             if (algorithm == ConvAlgorithm.Winograd) weights.PrepareWinograd();
+            if (algorithm == ConvAlgorithm.PixelRowsGemm) weights.PrepareTransposed();
             using var ws = new AlignedBuffer(Math.Max(64, Conv2D.WorkspaceBytes(s, algorithm)));
             var t = new List<double>();
             for (int r = 0; r < reps + 3; r++)
@@ -101,7 +103,7 @@ public static unsafe class Profiler
                 Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool, algorithm);
                 if (r >= 3) t.Add(sw.Elapsed.TotalSeconds);
             }
-            string label = name + (algorithm == ConvAlgorithm.Winograd ? " [W]" : "");
+            string label = name + (algorithm == ConvAlgorithm.Winograd ? " [W]" : algorithm == ConvAlgorithm.PixelRowsGemm ? " [T]" : "");
             double min = t.Min(), med = Median(t), f = 2.0 * s.MultiplyAdds / 1e9;
             total += med; totalMin += min; totalFlops += f;
             Console.WriteLine($"{label,-34} p50 {med * 1e3,7:F3} ms  min {min * 1e3,7:F3} ms {f / min,6:F1} GFLOP/s at min ({100 * f / min / peak / threads:F0}% of peak)");

@@ -20,19 +20,64 @@ public static unsafe class Conv2D
     /// The algorithm for this shape: Winograd where allowed, supported on the current ISA tier and expected
     /// to win (<see cref="WinogradF43.IsProfitable"/>), else the GEMM-based paths.
     /// </summary>
-    public static ConvAlgorithm Choose(in ConvShape s, bool allowWinograd) =>
-        allowWinograd && WinogradF43.IsProfitable(s) ? ConvAlgorithm.Winograd : ConvAlgorithm.Gemm;
+    public static ConvAlgorithm Choose(in ConvShape s, bool allowWinograd)
+    {
+        if (allowWinograd && WinogradF43.IsProfitable(s)) return ConvAlgorithm.Winograd;
+        if (UsesPixelRows(s)) return ConvAlgorithm.PixelRowsGemm;
+        return ConvAlgorithm.Gemm;
+    }
+
+    /// <summary>
+    /// Few output pixels (a GEMM N below two 32-column tiles leaves lanes idle) but many output channels: the
+    /// transposed product fills every lane along the channels instead.
+    /// </summary>
+    private static bool UsesPixelRows(in ConvShape s) =>
+        s.Group == 1 && !s.IsPointwise && s.OutHeight * s.OutWidth <= 64 && s.OutChannels >= 64 && s.OutChannels % 16 == 0;
 
     /// <summary>Scratch bytes <see cref="Run(in ConvShape, ConvWeights, float*, float*, float*, Activation, float*, WorkerPool, ConvAlgorithm)"/> needs.</summary>
-    public static long WorkspaceBytes(in ConvShape s, ConvAlgorithm algorithm) =>
-        algorithm == ConvAlgorithm.Winograd ? WinogradF43.WorkspaceBytes(s) : WorkspaceBytes(s);
+    public static long WorkspaceBytes(in ConvShape s, ConvAlgorithm algorithm) => algorithm switch
+    {
+        ConvAlgorithm.Winograd => WinogradF43.WorkspaceBytes(s),
+        ConvAlgorithm.PixelRowsGemm => WorkspaceBytes(s) + ((long)s.OutHeight * s.OutWidth * s.OutChannels + 16) * sizeof(float),
+        _ => WorkspaceBytes(s),
+    };
 
     /// <summary>Runs with a chosen algorithm; Winograd needs <see cref="ConvWeights.PrepareWinograd"/> first.</summary>
     public static void Run(in ConvShape s, ConvWeights weights, float* x, float* y, float* residual, Activation activation,
         float* workspace, WorkerPool pool, ConvAlgorithm algorithm)
     {
         if (algorithm == ConvAlgorithm.Winograd) WinogradF43.Run(s, weights, x, y, residual, activation, workspace, pool);
+        else if (algorithm == ConvAlgorithm.PixelRowsGemm) RunPixelRows(s, weights, x, y, residual, activation, workspace, pool);
         else Run(s, weights, x, y, residual, activation, workspace, pool);
+    }
+
+    /// <summary>im2col, then Yᵀ[P×M] = colᵀ·Wᵀ (A read transposed, Wᵀ prepacked), then transposed back with the epilogue.</summary>
+    private static void RunPixelRows(in ConvShape s, ConvWeights weights, float* x, float* y, float* residual, Activation activation,
+        float* workspace, WorkerPool pool)
+    {
+        var wt = weights.TransposedFilters ?? throw new InvalidOperationException("ConvWeights.PrepareTransposed was not called for this convolution.");
+        int spatial = s.OutHeight * s.OutWidth, m = s.OutChannels, k = s.KernelSize;
+        float* col = workspace;
+        float* yt = workspace + (long)k * spatial;
+        for (int n = 0; n < s.Batch; n++)
+        {
+            float* xn = x + (long)n * s.InChannels * s.InHeight * s.InWidth;
+            float* yn = y + (long)n * m * spatial;
+            Im2Col.Run(s, xn, col, pool);
+            Sgemm.MultiplyPacked(true, spatial, m, k, 1f, col, spatial, wt, 0f, yt, m, default, pool);
+            for (int mo = 0; mo < m; mo++)
+            {
+                float* row = yn + (long)mo * spatial;
+                float b = weights.Bias != null ? weights.Bias.Floats[mo] : 0f;
+                for (int p = 0; p < spatial; p++) row[p] = yt[(long)p * m + mo] + b;
+                if (residual != null)
+                {
+                    var r = new Span<float>(row, spatial);
+                    System.Numerics.Tensors.TensorPrimitives.Add(r, new ReadOnlySpan<float>(residual + (long)n * m * spatial + (long)mo * spatial, spatial), r);
+                }
+                ActivationRow.Apply(row, spatial, activation);
+            }
+        }
     }
 
     /// <summary>Scratch bytes <see cref="Run"/> needs for this shape.</summary>

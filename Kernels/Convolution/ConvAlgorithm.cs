@@ -5,6 +5,11 @@ public enum ConvAlgorithm
 {
     /// <summary>Direct depthwise, direct 1×1, or im2col + packed GEMM, by shape.</summary>
     Gemm,
+    /// <summary>
+    /// Small images with many channels (ResNet's 7×7 stage): pixels as GEMM rows, Yᵀ = colᵀ·Wᵀ with Wᵀ packed
+    /// once, so the wide dimension is the channel count rather than a few dozen pixels (no half-empty tiles).
+    /// </summary>
+    PixelRowsGemm,
     /// <summary>Winograd F(4×4, 3×3) (3×3 stride 1 only): a quarter of the multiplies, transforms around 36 GEMMs.</summary>
     Winograd,
 }

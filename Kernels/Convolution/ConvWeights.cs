@@ -21,6 +21,8 @@ public sealed unsafe class ConvWeights : IDisposable
     /// <summary>Winograd F(4×4, 3×3) filters, one packed M×C left operand per transformed point; null until <see cref="PrepareWinograd"/>.</summary>
     internal PackedMatrix[]? WinogradFilters { get; private set; }
     private readonly object _winogradLock = new();
+    /// <summary>Wᵀ (K×M) packed as a GEMM right operand for <see cref="ConvAlgorithm.PixelRowsGemm"/>; null until <see cref="PrepareTransposed"/>.</summary>
+    internal PackedMatrix? TransposedFilters { get; private set; }
 
     /// <param name="weights">OIHW filters: [M, C/group, KH, KW].</param>
     /// <param name="bias">[M] or null.</param>
@@ -62,8 +64,21 @@ public sealed unsafe class ConvWeights : IDisposable
         }
     }
 
+    /// <summary>Packs Wᵀ once for <see cref="ConvAlgorithm.PixelRowsGemm"/> (later calls return at once).</summary>
+    public void PrepareTransposed()
+    {
+        if (Group != 1) throw new InvalidOperationException("The pixel-rows GEMM path needs an ungrouped convolution.");
+        lock (_winogradLock)
+        {
+            if (TransposedFilters != null) return;
+            int k = InChannelsPerGroup * KernelHeight * KernelWidth;
+            TransposedFilters = Sgemm.PackB(true, k, OutChannels, Raw.Floats, k);
+        }
+    }
+
     public void Dispose()
     {
+        TransposedFilters?.Dispose();
         if (WinogradFilters != null) foreach (var p in WinogradFilters) p.Dispose();
         foreach (var p in PackedGroups) p.Dispose();
         Bias?.Dispose();

@@ -58,6 +58,19 @@ public static unsafe class Sgemm
         d.Run(pool);
     }
 
+    /// <summary>C = alpha·op(A)·B + beta·C with B packed by <see cref="PackB"/>; op(A) is A or Aᵀ (A stored row-major with stride lda).</summary>
+    public static void MultiplyPacked(bool transA, int m, int n, int k, float alpha, float* a, int lda, PackedMatrix b,
+        float beta, float* c, int ldc, in GemmEpilogue epilogue, WorkerPool pool)
+    {
+        if (b.IsLeftOperand || b.Rows != k || b.Cols != n) throw new ArgumentException("Packed B does not match K×N.", nameof(b));
+        var d = new GemmDriver
+        {
+            Kernel = SgemmKernelTable.For(KernelIsa.Current), M = m, N = n, K = k, Alpha = alpha, Beta = beta, Epilogue = epilogue,
+            A = a, Lda = lda, TransA = transA, BPacked = b.Buffer.Floats, C = c, Ldc = ldc,
+        };
+        d.Run(pool);
+    }
+
     /// <summary>C[M×N] = A·B with A packed by <see cref="PackA"/>; B is row-major K×N with row stride ldb.</summary>
     public static void MultiplyPackedA(PackedMatrix a, int n, float* b, int ldb, float* c, int ldc, in GemmEpilogue epilogue, WorkerPool pool)
         => MultiplyPackedA(a, n, 1f, b, ldb, 0f, c, ldc, epilogue, pool);

@@ -13,6 +13,9 @@ namespace FastInfer.Kernels.Threading;
 /// Workers spin for a short while after each loop (a batch-1 network issues ~50 loops per inference and
 /// a blocking hand-off costs ~10 µs each) and then park on a semaphore so an idle session burns no CPU.
 ///
+/// The caller waits only for workers that joined the loop before it closed it, so a worker the OS has not
+/// scheduled yet (an oversubscribed machine) costs nothing: the caller runs the remaining indices itself.
+///
 /// One loop runs at a time. A loop started while another is in flight — from another thread, or nested
 /// inside a body — runs serially on its caller (the busy flag is not re-entrant, unlike a Monitor, so a
 /// nested loop can never overwrite the outer loop's body). An exception thrown by a body on any thread
@@ -35,8 +38,8 @@ public sealed unsafe class WorkerPool : IDisposable
     private delegate*<void*, int, void> _invoke;
     private int _count;
     private int _next;
-    private int _running;   // workers inside the current loop (joined, not yet left)
-    private int _open;      // the generation that workers may still join; 0 once the caller has closed it
+    private int _gate = -1; // ≥ 0: the loop in flight is open and this many workers joined it; −1: closed
+    private int _finished;  // joined workers that are done with the loop in flight
     private int _generation;
     private int _sleepers;
     private volatile bool _disposed;
@@ -74,10 +77,8 @@ public sealed unsafe class WorkerPool : IDisposable
             _invoke = &Invoke<T>;
             _count = count;
             _next = 0;
-            // Only this thread changes _generation (the busy flag excludes others), so the next value is known:
-            // open it for joining before publishing it, so a fast worker never finds it closed.
-            int generation = _generation + 1;
-            Volatile.Write(ref _open, generation);
+            _finished = 0;
+            Volatile.Write(ref _gate, 0); // open: workers may join from now on
             Interlocked.Increment(ref _generation); // full fence: the fields above are visible to any worker that sees it
             int sleepers = Volatile.Read(ref _sleepers);
             if (sleepers > 0) _wake.Release(sleepers);
@@ -93,12 +94,12 @@ public sealed unsafe class WorkerPool : IDisposable
                 Volatile.Write(ref _next, count); // stop handing out indices
             }
 
-            // The body lives on this stack frame: close the loop to late joiners, then wait for every worker
-            // that did join. Workers that never woke for this loop (one may lose its wake-up permit to another
-            // that went back to sleep first) are not waited for: the caller has done their share.
-            Interlocked.Exchange(ref _open, 0);
+            // Close the loop: a worker that has not joined yet (descheduled, or still waking) never will, so the
+            // caller waits only for the workers actually inside the body, never for one the OS has not run.
+            int joined = Interlocked.Exchange(ref _gate, -1);
+            // The body lives on this stack frame: never leave before every joined worker is done with it.
             var spin = new SpinWait();
-            while (Volatile.Read(ref _running) != 0) spin.SpinOnce(-1);
+            while (Volatile.Read(ref _finished) != joined) spin.SpinOnce(-1);
             _body = null;
             if (_error is { } error) { _error = null; ExceptionDispatchInfo.Throw(error); }
         }
@@ -131,26 +132,35 @@ public sealed unsafe class WorkerPool : IDisposable
                 idleSince = Stopwatch.GetTimestamp();
             }
             seen = Volatile.Read(ref _generation);
-            // Join, then check the loop is still open: paired with the caller's close-then-wait (both full
-            // fences), either the caller waits for this worker or this worker sees the loop closed and leaves
-            // without touching the body.
-            Interlocked.Increment(ref _running);
-            if (Volatile.Read(ref _open) == seen)
+            if (!TryJoin()) continue;
+            int count = _count;
+            int index;
+            try
             {
-                int count = _count;
-                int index;
-                try
-                {
-                    while ((index = Interlocked.Increment(ref _next) - 1) < count) _invoke(_body, index);
-                }
-                catch (Exception e)
-                {
-                    // Reported to the caller; an unhandled exception here would kill the process.
-                    Interlocked.CompareExchange(ref _error, e, null);
-                    Volatile.Write(ref _next, count);
-                }
+                while ((index = Interlocked.Increment(ref _next) - 1) < count) _invoke(_body, index);
             }
-            Interlocked.Decrement(ref _running);
+            catch (Exception e)
+            {
+                // Reported to the caller; an unhandled exception here would kill the process.
+                Interlocked.CompareExchange(ref _error, e, null);
+                Volatile.Write(ref _next, count);
+            }
+            Interlocked.Increment(ref _finished);
+        }
+    }
+
+    /// <summary>
+    /// Joins the open loop (counted in <see cref="_gate"/>), or returns false when it is already closed. A worker
+    /// that joins a newer loop than the one it woke for simply works on that one: its fields were published
+    /// before the gate opened.
+    /// </summary>
+    private bool TryJoin()
+    {
+        while (true)
+        {
+            int v = Volatile.Read(ref _gate);
+            if (v < 0) return false;
+            if (Interlocked.CompareExchange(ref _gate, v + 1, v) == v) return true;
         }
     }
 

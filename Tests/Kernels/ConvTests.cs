@@ -72,6 +72,41 @@ public unsafe class ConvTests
         }
     }
 
+    /// <summary>The pixel-rows (transposed) GEMM path for small images with many channels, every ISA and thread count.</summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void PixelRowsPathMatchesReference(IsaLevel isa, int threads)
+    {
+        using var scope = KernelIsa.Override(isa);
+        using var pool = new WorkerPool(threads);
+        var rnd = new Random(8);
+        ConvShape[] shapes =
+        [
+            Shape(65, 7, 7, 64, 3, pad: 1),
+            Shape(17, 14, 14, 80, 3, stride: 2, pad: 1),
+            Shape(33, 8, 8, 96, 1, stride: 2),
+            Shape(3, 1, 1, 64, 3, pad: 1, batch: 2),
+            Shape(300, 5, 3, 128, 3, pad: 1),
+        ];
+        foreach (var s in shapes)
+        {
+            Assert.Equal(ConvAlgorithm.PixelRowsGemm, Conv2D.Choose(s, allowWinograd: false));
+            long yCount = (long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth;
+            using var x = Random((long)s.Batch * s.InChannels * s.InHeight * s.InWidth, rnd);
+            using var w = Random((long)s.OutChannels * s.KernelSize, rnd, (float)Math.Sqrt(2.0 / s.KernelSize));
+            using var bias = Random(s.OutChannels, rnd);
+            using var residual = Random(yCount, rnd);
+            using var want = new AlignedBuffer(yCount * 4);
+            using var got = new AlignedBuffer(yCount * 4);
+            using var weights = new ConvWeights(s.OutChannels, s.InChannels, s.KernelHeight, s.KernelWidth, 1, w.Floats, bias.Floats);
+            weights.PrepareTransposed();
+            using var ws = new AlignedBuffer(Conv2D.WorkspaceBytes(s, ConvAlgorithm.PixelRowsGemm));
+            ConvReference.Run(s, x.Floats, w.Floats, bias.Floats, residual.Floats, Activation.Relu, want.Floats);
+            Conv2D.Run(s, weights, x.Floats, got.Floats, residual.Floats, Activation.Relu, ws.Floats, pool, ConvAlgorithm.PixelRowsGemm);
+            AssertClose(want.Floats, got.Floats, yCount, 1e-3, 1e-4, $"pixel rows {isa} t{threads} {s}");
+        }
+    }
+
     [Fact]
     public void NoAllocationPerRunAfterWarmUp()
     {
