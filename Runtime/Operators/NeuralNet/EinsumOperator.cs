@@ -11,7 +11,7 @@ internal static unsafe class EinsumOperator
 {
     public static IEnumerable<OperatorEntry> Entries()
     {
-        yield return OperatorRegistry.Simple("Einsum", Plan, 12);
+        yield return OperatorRegistry.Simple("Einsum", Plan, 12) with { Notes = "float32, explicit labels (no ellipsis); direct loops, not GEMM" };
     }
 
     private static StepAction Plan(PlanContext ctx)
