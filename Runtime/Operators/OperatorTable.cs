@@ -25,6 +25,7 @@ internal static partial class OperatorRegistry
             .Concat(NormalizationOperators.Entries())
             .Concat(NormalizationExtraOperators.Entries())
             .Concat(ResizeOperator.Entries())
+            .Concat(EinsumOperator.Entries())
             .Append(GemmOperator.Entry)
             .Concat(MatMulOperator.Entries());
 }

@@ -22,4 +22,17 @@ public class MiniLmPlanTests(ITestOutputHelper output)
         Assert.DoesNotContain("ReduceMean", plan.StepOps);
         Assert.DoesNotContain("Erf", plan.StepOps);
     }
+
+    [MiniLmFact]
+    public void Time_per_op_type_is_reported()
+    {
+        using var session = InferenceSession.Load(MiniLmModel.Path!, new SessionOptions { IntraOpThreads = 1 });
+        var (ids, mask, types) = MiniLmModel.Inputs(1, 128, seed: 3);
+        using var a = Tensor.FromArray(ids, 1, 128);
+        using var b = Tensor.FromArray(mask, 1, 128);
+        using var c = Tensor.FromArray(types, 1, 128);
+        var profile = StepProfiler.Profile(session, new[] { new NamedTensor("input_ids", a), new NamedTensor("attention_mask", b), new NamedTensor("token_type_ids", c) }, rounds: 5);
+        foreach (var (op, ms, count) in profile) output.WriteLine($"{op,-12} x{count,-3} {ms,8:F2} ms");
+        Assert.NotEmpty(profile);
+    }
 }

@@ -10,7 +10,7 @@ internal static unsafe class ConvTransposeOperator
 {
     public static IEnumerable<OperatorEntry> Entries()
     {
-        yield return OperatorRegistry.Simple("ConvTranspose", Plan);
+        yield return OperatorRegistry.Simple("ConvTranspose", Plan) with { Notes = "float32, any spatial rank; direct scatter loop, not GEMM" };
     }
 
     private static StepAction Plan(PlanContext ctx)

@@ -8,7 +8,7 @@ internal static unsafe class NormalizationExtraOperators
 {
     public static IEnumerable<OperatorEntry> Entries()
     {
-        yield return OperatorRegistry.Simple("LayerNormalization", PlanLayerNorm, 17);
+        yield return OperatorRegistry.Simple("LayerNormalization", PlanLayerNorm, 17) with { Notes = "float32; Mean and InvStdDev outputs" };
         yield return new("fastinfer:LayerNorm", (n, _) => new FunctionOperator(n, PlanLayerNorm), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>(),
             "LayerNormalization fused from its ReduceMean/Sub/Pow/Sqrt/Div export");
         yield return OperatorRegistry.Simple("InstanceNormalization", PlanInstanceNorm);

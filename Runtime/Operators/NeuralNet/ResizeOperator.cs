@@ -11,8 +11,8 @@ internal static unsafe class ResizeOperator
 {
     public static IEnumerable<OperatorEntry> Entries()
     {
-        yield return OperatorRegistry.Simple("Resize", PlanResize, 10, 1, 2, 3);
-        yield return OperatorRegistry.Simple("Upsample", PlanUpsample, 7, 1);
+        yield return OperatorRegistry.Simple("Resize", PlanResize, 10, 1, 2, 3) with { Notes = "float32; nearest, linear, cubic; every coordinate_transformation_mode; antialias, axes, keep_aspect_ratio_policy" };
+        yield return OperatorRegistry.Simple("Upsample", PlanUpsample, 7, 1) with { Notes = "float32; nearest, linear" };
     }
 
     /// <summary>The input positions and weights one output index along one axis reads.</summary>

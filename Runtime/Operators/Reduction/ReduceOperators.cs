@@ -16,7 +16,7 @@ internal static unsafe class ReduceOperators
         foreach (var kind in Enum.GetValues<ReduceKind>())
         {
             var k = kind;
-            yield return OperatorRegistry.Simple("Reduce" + k, ctx => PlanReduce(ctx, k), 1, 1);
+            yield return OperatorRegistry.Simple("Reduce" + k, ctx => PlanReduce(ctx, k), 1, 1) with { Notes = k is ReduceKind.Max or ReduceKind.Min ? "float32, int64, int32, bool" : "float32, int64, int32" };
         }
         yield return OperatorRegistry.Simple("ArgMax", ctx => PlanArg(ctx, max: true));
         yield return OperatorRegistry.Simple("ArgMin", ctx => PlanArg(ctx, max: false));

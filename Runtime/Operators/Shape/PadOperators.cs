@@ -7,7 +7,7 @@ internal static unsafe class PadOperators
 {
     public static IEnumerable<OperatorEntry> Entries()
     {
-        yield return OperatorRegistry.Simple("Pad", PlanPad, 1, 1, 2, 3);
+        yield return OperatorRegistry.Simple("Pad", PlanPad, 1, 1, 2, 3) with { Notes = "constant, reflect, edge, wrap; negative pads crop; axes input" };
         yield return OperatorRegistry.Simple("ConstantOfShape", PlanConstantOfShape, 9, 0);
         yield return OperatorRegistry.Simple("Range", PlanRange, 11, 0, 1, 2);
     }

@@ -7,7 +7,7 @@ internal static unsafe class TopKOperator
 {
     public static IEnumerable<OperatorEntry> Entries()
     {
-        yield return OperatorRegistry.Simple("TopK", Plan, 1, 1);
+        yield return OperatorRegistry.Simple("TopK", Plan, 1, 1) with { Notes = "float32, int64, int32; stable for equal values" };
     }
 
     private static StepAction Plan(PlanContext ctx)
