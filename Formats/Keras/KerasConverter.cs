@@ -84,6 +84,7 @@ internal sealed partial class KerasConverter
             }
         }
         foreach (var (name, tensor) in outputs) AddOutput(name, tensor);
+        KerasPadFolding.FoldZeroPaddingIntoConv(graph);
     }
 
     private static readonly HashSet<string> Supported = new(StringComparer.Ordinal)

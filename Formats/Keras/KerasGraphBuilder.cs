@@ -101,7 +101,7 @@ internal sealed class KerasGraphBuilder
         if (t.Layout == Layout.ChannelsFirst) return t;
         var plain = Plain(t);
         if (_converted.TryGetValue((plain.Value, Layout.ChannelsFirst), out var hit)) return hit;
-        string v = Node("Transpose", plain.Value + "_nchw", [plain.Value], NodeAttribute.Of("perm", KerasLayout.ToFirstPerm(t.Rank)));
+        string v = MoveChannels(plain.Value, plain.Value + "_nchw", t.Shape, KerasLayout.ToFirstPerm(t.Rank));
         var r = plain with { Value = v, Layout = Layout.ChannelsFirst };
         _converted[(plain.Value, Layout.ChannelsFirst)] = r;
         _converted[(v, Layout.Plain)] = plain;
@@ -116,7 +116,7 @@ internal sealed class KerasGraphBuilder
         KTensor r;
         if (t.Layout == Layout.ChannelsFirst)
         {
-            string v = Node("Transpose", t.Value + "_nhwc", [t.Value], NodeAttribute.Of("perm", KerasLayout.ToLastPerm(t.Rank)));
+            string v = MoveChannels(t.Value, t.Value + "_nhwc", KerasLayout.ToChannelsFirst(t.Shape), KerasLayout.ToLastPerm(t.Rank));
             r = t with { Value = v, Layout = Layout.Plain };
         }
         else
@@ -135,6 +135,23 @@ internal sealed class KerasGraphBuilder
         }
         _converted[(t.Value, Layout.Plain)] = r;
         return r;
+    }
+
+    /// <summary>
+    /// Transposes <paramref name="value"/> (physical shape <paramref name="shape"/>) by <paramref name="perm"/>. When the
+    /// permutation only moves axes of size 1 (one channel, or 1×1 spatial) the data order does not change, so a
+    /// Reshape — a view in the runtime, no copy — does the job (e.g. the (N,28,28,1) input of an MNIST CNN).
+    /// </summary>
+    private string MoveChannels(string value, string scope, long[] shape, long[] perm)
+    {
+        bool known = shape.Skip(1).All(d => d >= 0);
+        var moved = perm.Select(p => shape[p]).ToArray();
+        // Same element order iff the axes that are not of size 1 keep their relative order.
+        var big = perm.Where(p => shape[p] != 1).ToArray();
+        bool orderKept = known && big.SequenceEqual(big.Order());
+        if (!orderKept) return Node("Transpose", scope, [value], NodeAttribute.Of("perm", perm));
+        string target = ConstI64(scope + "_shape", [0, .. moved.Skip(1)]);
+        return Node("Reshape", scope, [value, target]);
     }
 
     /// <summary>A per-channel (last Keras axis) constant shaped to broadcast against <paramref name="t"/>'s physical layout.</summary>

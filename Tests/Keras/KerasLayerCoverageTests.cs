@@ -314,6 +314,12 @@ public sealed class KerasLayerCoverageTests : IDisposable
             new("ln", "LayerNormalization", Cfg(("axis", -1), ("epsilon", 0.001)), [("gamma", gamma), ("beta", lnb)]),
         ];
         string path = Legacy(SequentialConfig(layers), layers);
+        using (var g = KerasReader.Load(path))
+        {
+            // The first ZeroPadding2D feeds a Conv: folded into its pads. The second feeds LayerNormalization: kept.
+            Assert.Equal(["Transpose", "Conv", "Resize", "Pad", "Transpose", "LayerNormalization"], KerasAssert.Ops(g));
+            Assert.Equal([1L, 0, 2, 1], g.Nodes[1].Attribute("pads")!.Ints!);
+        }
         var x = KerasAssert.Random(_rng, 2, 4, 3, 2);
         var y = R.Conv2D(R.ZeroPad2D(x, 1, 2, 0, 1), kc, bc.Data, 1, 1, 1, 1, "valid");
         y = R.ZeroPad2D(R.UpSample2D(y, 2, 3), 1, 1, 1, 1);
@@ -387,5 +393,37 @@ public sealed class KerasLayerCoverageTests : IDisposable
         var x = KerasAssert.Random(_rng, 2, 4, 3, 2);
         var y = R.Dense(R.Flatten(R.Conv2D(x, k, b.Data, 1, 1, 1, 1, "same")), kd, bd.Data);
         MustRunInFastInfer(path, new() { ["conv_input"] = x }, new() { ["d"] = y });
+    }
+
+    /// <summary>MobileNet's idiom: ZeroPadding2D then a 'valid' stride-2 Conv2D / DepthwiseConv2D, and ZeroPadding1D → Conv1D.</summary>
+    [Fact]
+    public void ZeroPaddingBeforeConvolutions_FoldsIntoConvPads_AndRunsInFastInfer()
+    {
+        var k = W(3, 3, 3, 4); var b = W(4); var dk = W(3, 3, 4, 1); var db = W(4);
+        SynthLayer[] layers =
+        [
+            new("zp", "ZeroPadding2D", Cfg(("batch_input_shape", new object?[] { null, 9, 8, 3 }), ("padding", new[] { new[] { 0, 1 }, new[] { 0, 1 } }))),
+            new("conv", "Conv2D", Cfg(("filters", 4), ("kernel_size", new[] { 3, 3 }), ("strides", new[] { 2, 2 }), ("padding", "valid"), ("activation", "relu6")),
+                [("kernel", k), ("bias", b)]),
+            new("zp2", "ZeroPadding2D", Cfg(("padding", 1))),
+            new("dw", "DepthwiseConv2D", Cfg(("kernel_size", new[] { 3, 3 }), ("strides", new[] { 2, 2 }), ("padding", "valid")), [("depthwise_kernel", dk), ("bias", db)]),
+        ];
+        string path = Legacy(SequentialConfig(layers), layers);
+        using (var g = KerasReader.Load(path)) Assert.DoesNotContain(g.Nodes, n => n.OpType == "Pad");
+        var x = KerasAssert.Random(_rng, 2, 9, 8, 3);
+        var y = R.Map(R.Conv2D(R.ZeroPad2D(x, 0, 1, 0, 1), k, b.Data, 2, 2, 1, 1, "valid"), R.Relu6);
+        y = R.Depthwise(R.ZeroPad2D(y, 1, 1, 1, 1), dk, db.Data, 2, 2, 1, 1, "valid");
+        MustRunInFastInfer(path, new() { ["zp_input"] = x }, new() { ["dw"] = y });
+
+        var k1 = W(3, 2, 2); var b1 = W(2);
+        SynthLayer[] oneD =
+        [
+            new("zp1", "ZeroPadding1D", Cfg(("batch_input_shape", new object?[] { null, 7, 2 }), ("padding", 2))),
+            new("c1", "Conv1D", Cfg(("filters", 2), ("kernel_size", 3), ("padding", "valid")), [("kernel", k1), ("bias", b1)]),
+        ];
+        path = Legacy(SequentialConfig(oneD), oneD);
+        var x1 = KerasAssert.Random(_rng, 2, 7, 2);
+        var y1 = R.Conv2D(R.ZeroPad2D(new T([2, 1, 7, 2], x1.Data), 0, 0, 2, 2), new T([1, 3, 2, 2], k1.Data), b1.Data, 1, 1, 1, 1, "valid");
+        MustRunInFastInfer(path, new() { ["zp1_input"] = x1 }, new() { ["c1"] = new T([2, 9, 2], y1.Data) });
     }
 }
