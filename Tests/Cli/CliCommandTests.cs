@@ -184,6 +184,19 @@ public class CliCommandTests
     }
 
     [Fact]
+    public void BenchColdStartsFreshProcessesForBothEngines()
+    {
+        using var dir = new CliHarness.TempDir();
+        var r = CliHarness.Invoke("bench", SeedModel(dir, 8, 8, 1), "--cold", "--runs", "1", "--threads", "1", "--json");
+        Assert.True(r.Code == 0, r.ToString());
+        var j = r.Json();
+        Assert.True(j.GetProperty("cold_fastinfer").GetProperty("first_result_ms").GetDouble() > 0);
+        Assert.True(j.GetProperty("cold_fastinfer").GetProperty("process_ms").GetDouble() > 0);
+        Assert.True(j.GetProperty("cold_onnxruntime").GetProperty("first_result_ms").GetDouble() > 0);
+        Assert.True(j.GetProperty("cold_ratio").GetDouble() > 0);
+    }
+
+    [Fact]
     public void ConvertWritesOnnxThatChecksAgainstOnnxRuntime()
     {
         using var dir = new CliHarness.TempDir();

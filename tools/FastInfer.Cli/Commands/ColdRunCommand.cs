@@ -31,9 +31,7 @@ internal static class ColdRunCommand
             if (e == "ort")
             {
                 using var ort = OrtEngine.Create(path, t);
-                // ORT reads the declared inputs itself; FastInfer's reader only supplies their declarations for random data.
-                using var graph = FastInfer.Formats.ModelReader.Load(path);
-                var values = InputLoader.Load(graph.Inputs, [], new ImageOptions(), new Dictionary<string, int>(), CheckCommand.RandomSeed);
+                var values = InputLoader.Load(ort.Inputs, [], new ImageOptions(), new Dictionary<string, int>(), CheckCommand.RandomSeed);
                 ort.Run(values.Select(v => (v.Info.Name, v.Array)).ToList());
             }
             else

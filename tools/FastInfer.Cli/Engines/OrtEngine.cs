@@ -47,6 +47,10 @@ public sealed unsafe class OrtEngine : IDisposable
 
     public IReadOnlyList<string> OutputNames => _session.OutputNames;
 
+    /// <summary>The inputs as ONNX Runtime declares them (so a cold ORT run needs nothing of FastInfer's reader).</summary>
+    public List<ValueInfo> Inputs => _session.InputMetadata.Select(kv => new ValueInfo(kv.Key, (DataType)(int)kv.Value.ElementDataType,
+        kv.Value.Dimensions.Select((d, i) => d >= 0 ? Dimension.Fixed(d) : Dimension.Symbolic(kv.Value.SymbolicDimensions[i])).ToArray())).ToList();
+
     /// <summary>Runs once on host arrays and returns every output as a host array.</summary>
     public List<(string Name, NpyArray Array)> Run(IReadOnlyList<(string Name, NpyArray Array)> inputs)
     {
@@ -136,6 +140,7 @@ public sealed class OrtEngine : IDisposable
     public static OrtEngine Create(string modelPath, int threads) => throw Missing();
     public static OrtEngine Create(byte[] model, int threads) => throw Missing();
     public IReadOnlyList<string> OutputNames => throw Missing();
+    public List<FastInfer.Ir.ValueInfo> Inputs => throw Missing();
     public List<(string Name, NpyArray Array)> Run(IReadOnlyList<(string Name, NpyArray Array)> inputs) => throw Missing();
     public PreparedRun Prepare(IReadOnlyList<NamedTensor> inputs, IReadOnlyList<NamedTensor> outputs) => throw Missing();
     public sealed class PreparedRun : IDisposable

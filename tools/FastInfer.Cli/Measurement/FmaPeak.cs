@@ -110,6 +110,7 @@ public static class FmaPeak
         return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
     }
 
+    // Without FMA hardware a fused multiply-add is emulated in software; a multiply and an add are the honest 2 flops.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static float Loop128(long n)
     {
@@ -117,10 +118,10 @@ public static class FmaPeak
         Vector128<float> c0 = Vector128.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
         for (long i = 0; i < n; i++)
         {
-            c0 = Vector128.FusedMultiplyAdd(c0, m, a); c1 = Vector128.FusedMultiplyAdd(c1, m, a); c2 = Vector128.FusedMultiplyAdd(c2, m, a);
-            c3 = Vector128.FusedMultiplyAdd(c3, m, a); c4 = Vector128.FusedMultiplyAdd(c4, m, a); c5 = Vector128.FusedMultiplyAdd(c5, m, a);
-            c6 = Vector128.FusedMultiplyAdd(c6, m, a); c7 = Vector128.FusedMultiplyAdd(c7, m, a); c8 = Vector128.FusedMultiplyAdd(c8, m, a);
-            c9 = Vector128.FusedMultiplyAdd(c9, m, a); c10 = Vector128.FusedMultiplyAdd(c10, m, a); c11 = Vector128.FusedMultiplyAdd(c11, m, a);
+            c0 = c0 * m + a; c1 = c1 * m + a; c2 = c2 * m + a;
+            c3 = c3 * m + a; c4 = c4 * m + a; c5 = c5 * m + a;
+            c6 = c6 * m + a; c7 = c7 * m + a; c8 = c8 * m + a;
+            c9 = c9 * m + a; c10 = c10 * m + a; c11 = c11 * m + a;
         }
         return Vector128.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
     }
