@@ -24,7 +24,7 @@ public sealed class InferenceSession : IDisposable
     private readonly Dictionary<string, int> _inputIndex = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _outputIndex = new(StringComparer.Ordinal);
     private int _activeRuns;
-    private volatile bool _disposed;
+    private int _disposed; // 1 once Dispose has begun; set with a full fence (see EnterRun)
 
     private InferenceSession(ModelGraph graph, SessionOptions options)
     {
@@ -157,6 +157,8 @@ public sealed class InferenceSession : IDisposable
         {
             foreach (var info in _graph.Inputs)
             {
+                if (info.ElementType == DataType.Undefined)
+                    throw new InvalidModelException($"Input '{info.Name}' declares no element type, so it cannot be planned before Run; run the model with a tensor instead.");
                 int[] dims = inputShapes?.GetValueOrDefault(info.Name) ?? DefaultShape(info);
                 tensors.Add(new NamedTensor(info.Name, Tensor.Allocate(info.ElementType, dims)));
             }
@@ -181,9 +183,14 @@ public sealed class InferenceSession : IDisposable
     }
 
     /// <summary>A concrete shape for an input: fixed dims as declared, symbolic ones from the bindings or 1.</summary>
+    /// <exception cref="InvalidModelException">A declared dimension does not fit in an int.</exception>
     public int[] DefaultShape(ValueInfo input) =>
-        input.Shape?.Select(d => d.IsFixed ? checked((int)d.Value) : _options.DimensionBindings.GetValueOrDefault(d.Symbol ?? "", 1)).ToArray()
+        input.Shape?.Select(d => d.IsFixed ? FixedDim(input, d.Value) : _options.DimensionBindings.GetValueOrDefault(d.Symbol ?? "", 1)).ToArray()
         ?? Array.Empty<int>();
+
+    private static int FixedDim(ValueInfo input, long value) =>
+        value is >= 0 and <= int.MaxValue ? (int)value
+        : throw new InvalidModelException($"Input '{input.Name}' declares dimension {value}, which a tensor cannot have (0 to {int.MaxValue}).");
 
     // ---- input matching and validation -------------------------------------------------------------
 
@@ -243,6 +250,7 @@ public sealed class InferenceSession : IDisposable
             if (_inputIsValueKeyed[i]) keys[i] = TensorBytes(t).ToArray();
         }
         var built = PlanBuilder.Build(_graph, _operators, shapes, keys);
+        built.Prewarm(Math.Max(1, _options.ExpectedConcurrentRuns));
         return _plans.Add(built);
     }
 
@@ -316,10 +324,13 @@ public sealed class InferenceSession : IDisposable
 
     // ---- lifetime -------------------------------------------------------------------------------------
 
+    // Run and Dispose meet through two counters, each written with a full fence and then the other read: a run
+    // increments _activeRuns then reads _disposed; Dispose sets _disposed then reads _activeRuns. Whatever the
+    // interleaving, either the run sees _disposed (and refuses) or Dispose sees the run (and waits for it).
     private void EnterRun()
     {
         Interlocked.Increment(ref _activeRuns);
-        if (_disposed)
+        if (Volatile.Read(ref _disposed) != 0)
         {
             Interlocked.Decrement(ref _activeRuns);
             throw new ObjectDisposedException(nameof(InferenceSession));
@@ -331,8 +342,7 @@ public sealed class InferenceSession : IDisposable
     /// <summary>Waits for runs in flight to finish, then frees plans, packed weights and the graph.</summary>
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         var spin = new SpinWait();
         while (Volatile.Read(ref _activeRuns) > 0) spin.SpinOnce();
         _plans.Dispose();

@@ -134,6 +134,7 @@ public static class KerasReader
 
     private static NativeFile OpenHdf5(string path)
     {
+        Hdf5HeapCheck.Check(path);
         try { return H5File.OpenRead(path); }
         catch (Exception e) when (e is not ModelFormatException)
         {

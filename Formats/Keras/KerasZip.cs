@@ -13,6 +13,8 @@ internal static class KerasZip
         catch (InvalidDataException e) { throw new ModelFormatException($"the zip container is malformed: {e.Message}", path, inner: e); }
         using (zip)
         {
+          try
+          {
             string config = ReadText(zip, "config.json", path, limits)
                 ?? throw new ModelFormatException("the .keras zip has no config.json", path);
             string? metadata = ReadText(zip, "metadata.json", path, limits);
@@ -31,12 +33,19 @@ internal static class KerasZip
                     throw new ModelFormatException("weights stored as model.weights.npz are not supported (only model.weights.h5)", path);
             }
             byte[]? weights = entry is null ? null : ReadBytes(entry, path, limits);
+            if (weights is not null) Hdf5HeapCheck.Check(weights, path);
             using var h5 = weights is null ? null : KerasReader.OpenHdf5(new MemoryStream(weights, writable: false), path);
             var graph = KerasReader.Build(cfg.RootElement, path, limits, version ?? "3", (model, file) =>
                 h5 is null ? new EmptyWeightSource() : new Keras3WeightSource(h5, model.ModelLayers, limits, file));
             if (dateSaved is not null) graph.Metadata["date_saved"] = dateSaved;
             graph.Metadata["container"] = "keras-zip";
             return graph;
+          }
+          catch (InvalidDataException e)
+          {
+            // ZipArchive reads its central directory lazily (on the first GetEntry), so corruption surfaces here too.
+            throw new ModelFormatException($"the zip container is malformed: {e.Message}", path, inner: e);
+          }
         }
     }
 
