@@ -159,7 +159,7 @@ public static class KerasReader
         var info = new FileInfo(path);
         if (!info.Exists) throw new FileNotFoundException($"Keras model file not found: {path}", path);
         if (info.Length > limits.MaxFileBytes)
-            throw new ModelFormatException($"the file is {info.Length} bytes, over the limit {limits.MaxFileBytes}", path);
+            throw new ModelFormatException($"the file is {info.Length} bytes, over the limit {limits.MaxFileBytes} (ReaderLimits.MaxFileBytes)", path);
     }
 
     private static ContainerKind Sniff(string path, ReaderLimits limits)

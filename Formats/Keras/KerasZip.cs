@@ -63,7 +63,7 @@ internal static class KerasZip
     private static byte[] ReadBytes(ZipArchiveEntry e, string path, ReaderLimits limits)
     {
         if (e.Length > limits.MaxFileBytes || e.Length > Array.MaxLength)
-            throw new ModelFormatException($"zip entry '{e.FullName}' is {e.Length} bytes, over the limit {limits.MaxFileBytes}", path, e.FullName);
+            throw new ModelFormatException($"zip entry '{e.FullName}' is {e.Length} bytes, over the limit {limits.MaxFileBytes} (ReaderLimits.MaxFileBytes)", path, e.FullName);
         try
         {
             using var s = e.Open();
