@@ -97,6 +97,7 @@ public sealed class InferenceSession : IDisposable
             int inputCount = _graph.Inputs.Count;
             Span<int> order = inputCount <= 64 ? stackalloc int[inputCount] : new int[inputCount];
             MatchInputs(inputs, order);
+            if (_options.RejectNonFiniteInputs) CheckFinite(inputs);
             var plan = GetPlan(inputs, order);
             try
             {
@@ -227,6 +228,32 @@ public sealed class InferenceSession : IDisposable
         if (!ok)
             throw new ArgumentException(
                 $"Input '{info.Name}' expects shape {Describe(info)} but was given {tensor.Shape}.", "inputs");
+    }
+
+    /// <summary>Opt-in (<see cref="SessionOptions.RejectNonFiniteInputs"/>): the first NaN or ±Inf in a float input is an error.</summary>
+    private static void CheckFinite(ReadOnlySpan<NamedTensor> inputs)
+    {
+        foreach (var input in inputs)
+        {
+            var t = input.Tensor;
+            long bad = t.ElementType switch
+            {
+                DataType.Float => FirstNonFinite(t.AsSpan<float>()),
+                DataType.Double => FirstNonFinite(t.AsSpan<double>()),
+                DataType.Float16 => FirstNonFinite(t.AsSpan<Half>()),
+                _ => -1,
+            };
+            if (bad >= 0)
+                throw new ArgumentException(
+                    $"Input '{input.Name}' holds a non-finite value at element {bad}; SessionOptions.RejectNonFiniteInputs is set.", "inputs");
+        }
+    }
+
+    private static long FirstNonFinite<T>(ReadOnlySpan<T> values) where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!T.IsFinite(values[i])) return i;
+        return -1;
     }
 
     private static string Describe(ValueInfo info) =>
