@@ -26,7 +26,7 @@ public sealed partial class InferenceSession : IDisposable
     private readonly Dictionary<string, int> _inputIndex = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _outputIndex = new(StringComparer.Ordinal);
     private int _activeRuns;
-    private volatile bool _disposed;
+    private int _disposed; // 1 once Dispose has begun; set with a full fence (see EnterRun)
 
     private InferenceSession(ModelGraph graph, SessionOptions options)
     {
@@ -102,6 +102,7 @@ public sealed partial class InferenceSession : IDisposable
             int inputCount = _graph.Inputs.Count;
             Span<int> order = inputCount <= 64 ? stackalloc int[inputCount] : new int[inputCount];
             MatchInputs(inputs, order);
+            if (_options.RejectNonFiniteInputs) CheckFinite(inputs);
             var plan = GetPlan(inputs, order);
             try
             {
@@ -162,6 +163,8 @@ public sealed partial class InferenceSession : IDisposable
         {
             foreach (var info in _graph.Inputs)
             {
+                if (info.ElementType == DataType.Undefined)
+                    throw new InvalidModelException($"Input '{info.Name}' declares no element type, so it cannot be planned before Run; run the model with a tensor instead.");
                 int[] dims = inputShapes?.GetValueOrDefault(info.Name) ?? DefaultShape(info);
                 tensors.Add(new NamedTensor(info.Name, Tensor.Allocate(info.ElementType, dims)));
             }
@@ -186,9 +189,14 @@ public sealed partial class InferenceSession : IDisposable
     }
 
     /// <summary>A concrete shape for an input: fixed dims as declared, symbolic ones from the bindings or 1.</summary>
+    /// <exception cref="InvalidModelException">A declared dimension does not fit in an int.</exception>
     public int[] DefaultShape(ValueInfo input) =>
-        input.Shape?.Select(d => d.IsFixed ? checked((int)d.Value) : _options.DimensionBindings.GetValueOrDefault(d.Symbol ?? "", 1)).ToArray()
+        input.Shape?.Select(d => d.IsFixed ? FixedDim(input, d.Value) : _options.DimensionBindings.GetValueOrDefault(d.Symbol ?? "", 1)).ToArray()
         ?? Array.Empty<int>();
+
+    private static int FixedDim(ValueInfo input, long value) =>
+        value is >= 0 and <= int.MaxValue ? (int)value
+        : throw new InvalidModelException($"Input '{input.Name}' declares dimension {value}, which a tensor cannot have (0 to {int.MaxValue}).");
 
     // ---- input matching and validation -------------------------------------------------------------
 
@@ -227,6 +235,32 @@ public sealed partial class InferenceSession : IDisposable
                 $"Input '{info.Name}' expects shape {Describe(info)} but was given {tensor.Shape}.", "inputs");
     }
 
+    /// <summary>Opt-in (<see cref="SessionOptions.RejectNonFiniteInputs"/>): the first NaN or ±Inf in a float input is an error.</summary>
+    private static void CheckFinite(ReadOnlySpan<NamedTensor> inputs)
+    {
+        foreach (var input in inputs)
+        {
+            var t = input.Tensor;
+            long bad = t.ElementType switch
+            {
+                DataType.Float => FirstNonFinite(t.AsSpan<float>()),
+                DataType.Double => FirstNonFinite(t.AsSpan<double>()),
+                DataType.Float16 => FirstNonFinite(t.AsSpan<Half>()),
+                _ => -1,
+            };
+            if (bad >= 0)
+                throw new ArgumentException(
+                    $"Input '{input.Name}' holds a non-finite value at element {bad}; SessionOptions.RejectNonFiniteInputs is set.", "inputs");
+        }
+    }
+
+    private static long FirstNonFinite<T>(ReadOnlySpan<T> values) where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!T.IsFinite(values[i])) return i;
+        return -1;
+    }
+
     private static string Describe(ValueInfo info) =>
         $"{info.ElementType.ToName()}[{(info.Shape is null ? "?" : string.Join(",", info.Shape.Select(d => d.ToString())))}]";
 
@@ -250,6 +284,7 @@ public sealed partial class InferenceSession : IDisposable
         var built = PlanBuilder.Build(_graph, _operators, shapes, keys);
         try { AttachDevicePlan(built); }
         catch { built.Dispose(); throw; }
+        built.Prewarm(Math.Max(1, _options.ExpectedConcurrentRuns));
         return _plans.Add(built);
     }
 
@@ -324,10 +359,13 @@ public sealed partial class InferenceSession : IDisposable
 
     // ---- lifetime -------------------------------------------------------------------------------------
 
+    // Run and Dispose meet through two counters, each written with a full fence and then the other read: a run
+    // increments _activeRuns then reads _disposed; Dispose sets _disposed then reads _activeRuns. Whatever the
+    // interleaving, either the run sees _disposed (and refuses) or Dispose sees the run (and waits for it).
     private void EnterRun()
     {
         Interlocked.Increment(ref _activeRuns);
-        if (_disposed)
+        if (Volatile.Read(ref _disposed) != 0)
         {
             Interlocked.Decrement(ref _activeRuns);
             throw new ObjectDisposedException(nameof(InferenceSession));
@@ -339,8 +377,7 @@ public sealed partial class InferenceSession : IDisposable
     /// <summary>Waits for runs in flight to finish, then frees plans, packed weights and the graph.</summary>
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         var spin = new SpinWait();
         while (Volatile.Read(ref _activeRuns) > 0) spin.SpinOnce();
         _plans.Dispose();

@@ -125,9 +125,9 @@ internal sealed partial class KerasConverter
     private KTensor AddInput(string name, long[] shape, KerasLayer layer)
     {
         if (shape.Length < 2 || shape.Length > B.Limits.MaxRank)
-            throw new ModelFormatException($"input shape {string.Join(",", shape)} has an unsupported rank", File, layer.Name);
+            throw new ModelFormatException($"input shape {string.Join(",", shape)} has an unsupported rank (2 to {B.Limits.MaxRank}, ReaderLimits.MaxRank)", File, layer.Name);
         foreach (long d in shape)
-            if (d > B.Limits.MaxDim || d == 0) throw new ModelFormatException($"input dimension {d} is out of range", File, layer.Name);
+            if (d > B.Limits.MaxDim || d == 0) throw new ModelFormatException($"input dimension {d} is out of range (1 to {B.Limits.MaxDim}, ReaderLimits.MaxDim)", File, layer.Name);
         string? dtype = layer.IsInput ? KerasJson.Str(layer.Config, "dtype", "input_dtype") : null;
         if (dtype is not null && !dtype.Contains("float", StringComparison.Ordinal))
             throw new ModelFormatException($"input '{name}' has dtype '{dtype}'; only float inputs are supported", File, layer.Name);

@@ -42,7 +42,7 @@ internal sealed class KerasGraphBuilder
         foreach (var a in attributes) node.SetAttribute(a);
         Graph.Nodes.Add(node);
         if (Graph.Nodes.Count > Limits.MaxNodes)
-            throw new ModelFormatException($"the converted graph exceeds the node limit {Limits.MaxNodes}", File, scope);
+            throw new ModelFormatException($"the converted graph exceeds the node limit {Limits.MaxNodes} (ReaderLimits.MaxNodes)", File, scope);
         return output;
     }
 
@@ -86,10 +86,10 @@ internal sealed class KerasGraphBuilder
     private void Account(string name, long bytes)
     {
         if (bytes > Limits.MaxTensorBytes)
-            throw new ModelFormatException($"tensor '{name}' needs {bytes} bytes, over the tensor limit {Limits.MaxTensorBytes}", File, name);
+            throw new ModelFormatException($"tensor '{name}' needs {bytes} bytes, over the tensor limit {Limits.MaxTensorBytes} (ReaderLimits.MaxTensorBytes)", File, name);
         _totalWeightBytes += bytes;
         if (_totalWeightBytes > Limits.MaxTotalWeightBytes)
-            throw new ModelFormatException($"the weights exceed the total limit {Limits.MaxTotalWeightBytes} bytes", File, name);
+            throw new ModelFormatException($"the weights exceed the total limit {Limits.MaxTotalWeightBytes} bytes (ReaderLimits.MaxTotalWeightBytes)", File, name);
     }
 
     // ---- layout conversions (memoized per value, so one Transpose serves every consumer) ----

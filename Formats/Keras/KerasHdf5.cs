@@ -108,19 +108,19 @@ internal static class KerasHdf5
     {
         var dims = ds.Space.Dimensions;
         if (dims.Length > limits.MaxRank)
-            throw new ModelFormatException($"weight '{name}' has rank {dims.Length}, over the limit {limits.MaxRank}", file, name);
+            throw new ModelFormatException($"weight '{name}' has rank {dims.Length}, over the limit {limits.MaxRank} (ReaderLimits.MaxRank)", file, name);
         long count = 1;
         var shape = new long[dims.Length];
         for (int i = 0; i < dims.Length; i++)
         {
             if (dims[i] > (ulong)limits.MaxDim)
-                throw new ModelFormatException($"weight '{name}' has dimension {dims[i]}, over the limit {limits.MaxDim}", file, name);
+                throw new ModelFormatException($"weight '{name}' has dimension {dims[i]}, over the limit {limits.MaxDim} (ReaderLimits.MaxDim)", file, name);
             shape[i] = (long)dims[i];
             count = checked(count * shape[i]);
         }
         long bytes = checked(count * 4);
         if (bytes > limits.MaxTensorBytes || count > Array.MaxLength)
-            throw new ModelFormatException($"weight '{name}' needs {bytes} bytes, over the tensor limit {limits.MaxTensorBytes}", file, name);
+            throw new ModelFormatException($"weight '{name}' needs {bytes} bytes, over the tensor limit {limits.MaxTensorBytes} (ReaderLimits.MaxTensorBytes)", file, name);
         if (ds.Type.Class != H5DataTypeClass.FloatingPoint)
             throw new ModelFormatException($"weight '{name}' has element class {ds.Type.Class}; only floating point weights are supported", file, name);
         if (ds.Type.Size is not (2 or 4 or 8))

@@ -61,7 +61,7 @@ internal sealed class KerasModelConfig
         }
         else throw new ModelFormatException("the model config has no 'layers' list", file, "model_config.config");
         if (layersEl.GetArrayLength() > limits.MaxNodes)
-            throw new ModelFormatException($"the model has {layersEl.GetArrayLength()} layers, over the node limit {limits.MaxNodes}", file, "model_config");
+            throw new ModelFormatException($"the model has {layersEl.GetArrayLength()} layers, over the node limit {limits.MaxNodes} (ReaderLimits.MaxNodes)", file, "model_config");
 
         var model = new KerasModelConfig { ClassName = cls, Name = name, IsSequential = sequential };
         int index = 0;

@@ -134,6 +134,7 @@ public static class KerasReader
 
     private static NativeFile OpenHdf5(string path)
     {
+        Hdf5HeapCheck.Check(path);
         // Through a FileStream: PureHDF's own file opening reads large contiguous datasets about 30x slower.
         FileStream? fs = null;
         try
@@ -166,7 +167,7 @@ public static class KerasReader
         var info = new FileInfo(path);
         if (!info.Exists) throw new FileNotFoundException($"Keras model file not found: {path}", path);
         if (info.Length > limits.MaxFileBytes)
-            throw new ModelFormatException($"the file is {info.Length} bytes, over the limit {limits.MaxFileBytes}", path);
+            throw new ModelFormatException($"the file is {info.Length} bytes, over the limit {limits.MaxFileBytes} (ReaderLimits.MaxFileBytes)", path);
     }
 
     private static ContainerKind Sniff(string path, ReaderLimits limits)

@@ -13,6 +13,8 @@ internal static class KerasZip
         catch (InvalidDataException e) { throw new ModelFormatException($"the zip container is malformed: {e.Message}", path, inner: e); }
         using (zip)
         {
+          try
+          {
             string config = ReadText(zip, "config.json", path, limits)
                 ?? throw new ModelFormatException("the .keras zip has no config.json", path);
             string? metadata = ReadText(zip, "metadata.json", path, limits);
@@ -31,12 +33,20 @@ internal static class KerasZip
                     throw new ModelFormatException("weights stored as model.weights.npz are not supported (only model.weights.h5)", path);
             }
             // The weights are read from the zip in place (or from a temporary inflated copy), never into one big array.
-            using var h5 = entry is null ? null : KerasReader.OpenHdf5(ZipEntryStreams.OpenSeekable(path, entry, limits), path);
+            var weights = entry is null ? null : ZipEntryStreams.OpenSeekable(path, entry, limits);
+            if (weights is not null) Hdf5HeapCheck.Check(weights, path);
+            using var h5 = weights is null ? null : KerasReader.OpenHdf5(weights, path);
             var graph = KerasReader.Build(cfg.RootElement, path, limits, version ?? "3", (model, file) =>
                 h5 is null ? new EmptyWeightSource() : new Keras3WeightSource(h5, model.ModelLayers, limits, file));
             if (dateSaved is not null) graph.Metadata["date_saved"] = dateSaved;
             graph.Metadata["container"] = "keras-zip";
             return graph;
+          }
+          catch (InvalidDataException e)
+          {
+            // ZipArchive reads its central directory lazily (on the first GetEntry), so corruption surfaces here too.
+            throw new ModelFormatException($"the zip container is malformed: {e.Message}", path, inner: e);
+          }
         }
     }
 
@@ -54,7 +64,7 @@ internal static class KerasZip
     private static byte[] ReadBytes(ZipArchiveEntry e, string path, ReaderLimits limits)
     {
         if (e.Length > limits.MaxFileBytes || e.Length > Array.MaxLength)
-            throw new ModelFormatException($"zip entry '{e.FullName}' is {e.Length} bytes, over the limit {limits.MaxFileBytes}", path, e.FullName);
+            throw new ModelFormatException($"zip entry '{e.FullName}' is {e.Length} bytes, over the limit {limits.MaxFileBytes} (ReaderLimits.MaxFileBytes)", path, e.FullName);
         try
         {
             using var s = e.Open();

@@ -18,7 +18,7 @@ internal static class BatchNormFolding
             if (bn.OpType != "BatchNormalization" || bn.Domain is not ("" or "ai.onnx") || bn.Inputs.Count < 5) continue;
             if (bn.Outputs.Skip(1).Any(o => o.Length > 0) || bn.Attributes.TryGetValue("training_mode", out var tm) && tm.Int != 0) continue;
             var conv = index.Producer(bn.Inputs[0]);
-            if (conv is null || conv.OpType != "Conv" || conv.Domain is not ("" or "ai.onnx") || !index.HasSingleReader(bn.Inputs[0])) continue;
+            if (conv is null || conv.OpType != "Conv" || conv.Domain is not ("" or "ai.onnx") || conv.Inputs.Count < 2 || !index.HasSingleReader(bn.Inputs[0])) continue;
             var w = index.Constant(conv.Inputs[1]);
             var b = conv.Inputs.Count > 2 ? index.Constant(conv.Inputs[2]) : null;
             if (conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0 && b is null) continue;

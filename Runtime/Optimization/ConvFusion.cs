@@ -42,7 +42,7 @@ internal static class ConvFusion
         var index = new GraphIndex(graph);
         foreach (var act in graph.Nodes.ToList())
         {
-            if (act.Domain is not ("" or "ai.onnx") || act.Inputs.Count < 1) continue;
+            if (act.Domain is not ("" or "ai.onnx") || act.Inputs.Count < 1 || act.Outputs.Count < 1) continue;
             var conv = index.Producer(act.Inputs[0]);
             if (conv is null || !IsPlainConv(conv) || !index.HasSingleReader(act.Inputs[0])) continue;
             if (conv.Attributes.ContainsKey(FusedActivation.Kind)) continue;

@@ -42,7 +42,7 @@ internal static class IdentityElimination
         if (node.OpType == "Identity") return node.Outputs.Count == 1;
         // Dropout is the identity in inference unless training_mode is set, and only when no mask is asked for.
         if (node.OpType == "Dropout")
-            return (node.Outputs.Count == 1 || node.Outputs.Skip(1).All(o => o.Length == 0))
+            return node.Outputs.Count >= 1 && (node.Outputs.Count == 1 || node.Outputs.Skip(1).All(o => o.Length == 0))
                    && (node.Inputs.Count < 3 || node.Inputs[2].Length == 0);
         return false;
     }

@@ -19,7 +19,7 @@ internal static class MatMulAddFusion
             {
                 var mm = index.Producer(add.Inputs[side]);
                 var bias = index.Constant(add.Inputs[1 - side]);
-                if (mm is null || mm.OpType != "MatMul" || mm.Domain is not ("" or "ai.onnx") || !index.HasSingleReader(add.Inputs[side])) continue;
+                if (mm is null || mm.OpType != "MatMul" || mm.Domain is not ("" or "ai.onnx") || mm.Inputs.Count != 2 || !index.HasSingleReader(add.Inputs[side])) continue;
                 var w = index.Constant(mm.Inputs[1]);
                 if (w is null || bias is null || w.ElementType != DataType.Float || bias.ElementType != DataType.Float || w.Dims.Length != 2) continue;
                 // Only a 1-D bias [N]: a higher-rank one could change the output rank.

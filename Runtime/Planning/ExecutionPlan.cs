@@ -39,6 +39,13 @@ internal sealed unsafe class ExecutionPlan : IDisposable
     /// <summary>The execution provider's plan for these shapes (Runtime/Backends), or null to run on the CPU.</summary>
     public Backends.IDevicePlan? Device { get; set; }
 
+    /// <summary>Frames created so far: the most runs that have used this plan at once (or the prewarmed count).</summary>
+    public int FrameCount { get { lock (_frames) return _allFrames.Count; } }
+
+    /// <summary>
+    /// A frame for one run: a pooled one when free, else a new one (kept for reuse). Frames are never shared by two runs
+    /// in flight, so concurrent runs of one plan each have their own arena and value table.
+    /// </summary>
     public ExecutionFrame RentFrame()
     {
         lock (_frames)
@@ -48,6 +55,20 @@ internal sealed unsafe class ExecutionPlan : IDisposable
         var frame = new ExecutionFrame(this);
         lock (_frames) _allFrames.Add(frame);
         return frame;
+    }
+
+    /// <summary>Creates frames until <paramref name="count"/> exist, so that many concurrent runs allocate nothing.</summary>
+    public void Prewarm(int count)
+    {
+        lock (_frames)
+        {
+            while (_allFrames.Count < count)
+            {
+                var frame = new ExecutionFrame(this);
+                _allFrames.Add(frame);
+                _frames.Push(frame);
+            }
+        }
     }
 
     public void ReturnFrame(ExecutionFrame frame)
