@@ -68,6 +68,19 @@ internal sealed class GemmOp(GpuKernelSet k, ArrayView<float> a, ArrayView<float
     }
 }
 
+/// <summary>A skinny, long-K product split along K into scratch, then reduced with the epilogue (<see cref="GemmKernel.SplitKPartial"/>).</summary>
+internal sealed class SplitKGemmOp(GpuKernelSet k, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+    ArrayView<float> residual, ArrayView<float> partial, GemmParams p, int chunks, int chunkLength) : DeviceOp
+{
+    private readonly int _plane = checked(p.M * p.N);
+
+    public override void Run(AcceleratorStream stream, in HostFrame frame)
+    {
+        k.SplitKPartial(stream, _plane * chunks, a, b, partial, p, chunkLength);
+        k.ReduceSplitK(stream, _plane, partial, c, bias, residual, p, chunks);
+    }
+}
+
 internal sealed class Im2ColOp(GpuKernelSet k, ArrayView<float> x, ArrayView<float> col, WindowParams w, long count) : DeviceOp
 {
     public override void Run(AcceleratorStream stream, in HostFrame frame) => k.Im2Col(stream, (int)count, x, col, w);
