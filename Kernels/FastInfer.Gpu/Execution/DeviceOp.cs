@@ -57,13 +57,15 @@ internal sealed class CopyOp(ArrayView<float> source, ArrayView<float> target) :
 internal sealed class GemmOp(GpuKernelSet k, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
     ArrayView<float> residual, GemmParams p, int batch) : DeviceOp
 {
-    private readonly KernelConfig _config = GemmKernel.Config(p, batch);
     private readonly bool _skinny = p.M <= GemmKernel.SkinnyRows;
+    private readonly bool _large = GemmKernelLarge.Suits(p);
+    private readonly KernelConfig _config = GemmKernelLarge.Suits(p) ? GemmKernelLarge.Config(p, batch) : GemmKernel.Config(p, batch);
     private readonly int _outputs = checked(batch * p.M * p.N);
 
     public override void Run(AcceleratorStream stream, in HostFrame frame)
     {
         if (_skinny) k.GemmSkinny(stream, _outputs, a, b, c, bias, residual, p);
+        else if (_large) k.GemmLarge(stream, _config, a, b, c, bias, residual, p);
         else k.Gemm(stream, _config, a, b, c, bias, residual, p);
     }
 }

@@ -164,7 +164,7 @@ internal static class GemmKernel
     /// <summary>Rows at or below which <see cref="RunSkinny"/> is used instead of the tiled kernel.</summary>
     public const int SkinnyRows = 8;
 
-    private static void Store(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> residual, GemmParams p,
+    internal static void Store(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> residual, GemmParams p,
         long cBase, int inner, int row, int col, float value)
     {
         if (row >= p.M || col >= p.N) return;
