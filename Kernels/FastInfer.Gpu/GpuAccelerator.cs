@@ -32,8 +32,9 @@ public sealed class GpuAccelerator
         Kernels = new GpuKernelSet(accelerator);
         Dummy = accelerator.Allocate1D<float>(1);
         Dummy.MemSetToZero();
-        long mib = accelerator.MemorySize / (1024 * 1024);
-        Description = $"{accelerator.Name} ({(kind == GpuAcceleratorKind.Cuda ? "CUDA" : "ILGPU CPU accelerator")}, {mib} MiB)";
+        Description = kind == GpuAcceleratorKind.Cuda
+            ? $"{accelerator.Name} (CUDA, {accelerator.MemorySize / (1024 * 1024)} MiB)"
+            : $"{accelerator.Name} (ILGPU CPU accelerator: the GPU kernels simulated on the CPU)";
     }
 
     internal Context Context { get; }

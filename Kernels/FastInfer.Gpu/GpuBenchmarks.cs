@@ -9,7 +9,7 @@ namespace FastInfer.Gpu;
 public static class GpuBenchmarks
 {
     /// <summary>
-    /// Median seconds of one M×N×K SGEMM with the tiled kernel on device-resident random data, after a warm-up;
+    /// Median seconds of one M×N×K SGEMM with the 128×128-tile kernel on device-resident random data, after a warm-up;
     /// stops after <paramref name="repeats"/> runs or <paramref name="budgetSeconds"/>.
     /// </summary>
     public static double SgemmSeconds(GpuAccelerator gpu, int m, int n, int k, int repeats = 10, double budgetSeconds = 10)
@@ -24,18 +24,18 @@ public static class GpuBenchmarks
         a.View.CopyFromCPU(ref fill[0], a.Length);
         b.View.CopyFromCPU(ref fill[0], b.Length);
         var p = new GemmParams { M = m, N = n, K = k, Lda = k, Ldb = n, Ldc = n, InnerCount = 1 };
-        var config = GemmKernel.Config(p, 1);
+        var config = GemmKernelLarge.Config(p, 1);
         var stream = acc.DefaultStream;
         lock (gpu.LaunchLock)
         {
-            gpu.Kernels.Gemm(stream, config, a.View, b.View, c.View, gpu.Dummy.View, gpu.Dummy.View, p);
+            gpu.Kernels.GemmLarge(stream, config, a.View, b.View, c.View, gpu.Dummy.View, gpu.Dummy.View, p);
             stream.Synchronize();
             var times = new List<double>();
             var total = Stopwatch.StartNew();
             while (times.Count < repeats && (times.Count == 0 || total.Elapsed.TotalSeconds < budgetSeconds))
             {
                 var sw = Stopwatch.StartNew();
-                gpu.Kernels.Gemm(stream, config, a.View, b.View, c.View, gpu.Dummy.View, gpu.Dummy.View, p);
+                gpu.Kernels.GemmLarge(stream, config, a.View, b.View, c.View, gpu.Dummy.View, gpu.Dummy.View, p);
                 stream.Synchronize();
                 times.Add(sw.Elapsed.TotalSeconds);
             }

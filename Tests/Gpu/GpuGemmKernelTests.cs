@@ -18,7 +18,10 @@ public sealed unsafe class GpuGemmKernelTests
     [InlineData(65, 17, 63, false, 1, true, ActivationKind.Sigmoid)]
     [InlineData(64, 64, 16, true, 0, true, ActivationKind.Tanh)]
     [InlineData(70, 129, 17, false, 1, false, ActivationKind.LeakyRelu)]
-    public void GemmMatchesReference(int m, int n, int k, bool transB, int biasKind, bool residual, ActivationKind activation)
+    public void GemmMatchesReference(int m, int n, int k, bool transB, int biasKind, bool residual, ActivationKind activation) =>
+        CheckGemm(m, n, k, transB, biasKind, residual, activation, large: false);
+
+    private static void CheckGemm(int m, int n, int k, bool transB, int biasKind, bool residual, ActivationKind activation, bool large)
     {
         var gpu = GpuTest.Accelerator;
         var a = TensorAssert.RandomFloats(m * k, 1);
@@ -41,17 +44,24 @@ public sealed unsafe class GpuGemmKernelTests
             M = m, N = n, K = k, Lda = k, Ldb = transB ? k : n, Ldc = n, TransB = transB ? 1 : 0, InnerCount = 1,
             BiasKind = biasKind, HasResidual = residual ? 1 : 0, Activation = (int)activation, Alpha = act.Alpha, Beta = act.Beta,
         };
-        var actual = Launch(gpu, a, b, bias, res, m * n, p, 1);
-        TensorAssert.Close(expected, actual, 1e-3, 1e-4, $"SGEMM {m}x{n}x{k} transB={transB}");
+        var actual = Launch(gpu, a, b, bias, res, m * n, p, 1, large: large);
+        TensorAssert.Close(expected, actual, 1e-3, 1e-4, $"{(large ? "128x128-tile " : "")}SGEMM {m}x{n}x{k} transB={transB}");
         if (m <= GemmKernel.SkinnyRows)
             TensorAssert.Close(expected, Launch(gpu, a, b, bias, res, m * n, p, 1, skinny: true), 1e-3, 1e-4, $"skinny SGEMM {m}x{n}x{k} transB={transB}");
     }
 
     [Theory]
+    [InlineData(128, 128, 8, false, 0, false, ActivationKind.None)]
+    [InlineData(130, 257, 19, true, 2, true, ActivationKind.Relu)]
+    [InlineData(255, 129, 33, false, 1, false, ActivationKind.None)]
+    public void LargeTileGemmMatchesReference(int m, int n, int k, bool transB, int biasKind, bool residual, ActivationKind activation) =>
+        CheckGemm(m, n, k, transB, biasKind, residual, activation, large: true);
+
+    [Theory]
     [InlineData(1, 129, 65, false)]
     [InlineData(8, 17, 33, true)]
     public void SkinnyGemmMatchesReference(int m, int n, int k, bool transB) =>
-        GemmMatchesReference(m, n, k, transB, 2, true, ActivationKind.Relu);
+        CheckGemm(m, n, k, transB, 2, true, ActivationKind.Relu, large: false);
 
     [Fact]
     public void BatchedGemmWithInnerGroupsMatchesReference()
@@ -83,7 +93,7 @@ public sealed unsafe class GpuGemmKernelTests
         TensorAssert.Close(expected, skinny, 1e-3, 1e-4, "batched skinny SGEMM");
     }
 
-    private static float[] Launch(FastInfer.Gpu.GpuAccelerator gpu, float[] a, float[] b, float[] bias, float[] residual, int outCount, GemmParams p, int batch, bool skinny = false)
+    private static float[] Launch(FastInfer.Gpu.GpuAccelerator gpu, float[] a, float[] b, float[] bias, float[] residual, int outCount, GemmParams p, int batch, bool skinny = false, bool large = false)
     {
         var acc = gpu.Accelerator;
         using var da = acc.Allocate1D(a);
@@ -94,6 +104,7 @@ public sealed unsafe class GpuGemmKernelTests
         lock (gpu.LaunchLock)
         {
             if (skinny) gpu.Kernels.GemmSkinny(acc.DefaultStream, batch * p.M * p.N, da.View, db.View, dc.View, dbias.View, dres.View, p);
+            else if (large) gpu.Kernels.GemmLarge(acc.DefaultStream, GemmKernelLarge.Config(p, batch), da.View, db.View, dc.View, dbias.View, dres.View, p);
             else gpu.Kernels.Gemm(acc.DefaultStream, GemmKernel.Config(p, batch), da.View, db.View, dc.View, dbias.View, dres.View, p);
             acc.Synchronize();
         }

@@ -44,6 +44,23 @@ public sealed class GpuNodeTests
     }
 
     [Fact]
+    public void LongSkinnyProductsSplitAlongK()
+    {
+        // K past the split-K threshold with one or two rows: partial sums per K chunk, then a reduction with the bias.
+        var a = Random("a", 22, 1, 9000);
+        var model = Model(13, new[] { a },
+            new[] { ("w", new[] { 9000, 3 }, TensorAssert.RandomFloats(27000, 23)), ("bias", new[] { 3 }, TensorAssert.RandomFloats(3, 24)) },
+            new[] { "y" }, Node("MatMul", new[] { "a", "w" }, "mm"), Node("Add", new[] { "mm", "bias" }, "y"));
+        CompareWithCpu(model, new[] { a }, "split-K MatMulAdd");
+
+        var b = Random("b", 25, 2, 8200);
+        var gemm = Model(13, new[] { b },
+            new[] { ("w", new[] { 5, 8200 }, TensorAssert.RandomFloats(41000, 26)), ("c", new[] { 5 }, TensorAssert.RandomFloats(5, 27)) },
+            new[] { "y" }, Node("Gemm", new[] { "b", "w", "c" }, "y", ("transB", 1L)));
+        CompareWithCpu(gemm, new[] { b }, "split-K Gemm transB");
+    }
+
+    [Fact]
     public void BatchedMatMulMatchesCpuBackend()
     {
         var a = Random("a", 7, 2, 3, 5, 7);

@@ -57,14 +57,29 @@ internal sealed class CopyOp(ArrayView<float> source, ArrayView<float> target) :
 internal sealed class GemmOp(GpuKernelSet k, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
     ArrayView<float> residual, GemmParams p, int batch) : DeviceOp
 {
-    private readonly KernelConfig _config = GemmKernel.Config(p, batch);
     private readonly bool _skinny = p.M <= GemmKernel.SkinnyRows;
+    private readonly bool _large = GemmKernelLarge.Suits(p);
+    private readonly KernelConfig _config = GemmKernelLarge.Suits(p) ? GemmKernelLarge.Config(p, batch) : GemmKernel.Config(p, batch);
     private readonly int _outputs = checked(batch * p.M * p.N);
 
     public override void Run(AcceleratorStream stream, in HostFrame frame)
     {
         if (_skinny) k.GemmSkinny(stream, _outputs, a, b, c, bias, residual, p);
+        else if (_large) k.GemmLarge(stream, _config, a, b, c, bias, residual, p);
         else k.Gemm(stream, _config, a, b, c, bias, residual, p);
+    }
+}
+
+/// <summary>A skinny, long-K product split along K into scratch, then reduced with the epilogue (<see cref="GemmKernel.SplitKPartial"/>).</summary>
+internal sealed class SplitKGemmOp(GpuKernelSet k, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+    ArrayView<float> residual, ArrayView<float> partial, GemmParams p, int chunks, int chunkLength) : DeviceOp
+{
+    private readonly int _plane = checked(p.M * p.N);
+
+    public override void Run(AcceleratorStream stream, in HostFrame frame)
+    {
+        k.SplitKPartial(stream, _plane * chunks, a, b, partial, p, chunkLength);
+        k.ReduceSplitK(stream, _plane, partial, c, bias, residual, p, chunks);
     }
 }
 

@@ -289,6 +289,16 @@ internal static class NodeLowering
             int aId = InId(0), bId = InId(1), outId = OutId;
             var reads = extraId >= 0 ? new[] { aId, bId, extraId } : new[] { aId, bId };
             bool bias = p.BiasKind != 0;
+            if (batch == 1 && p.M <= GemmKernel.SkinnyRows && p.K >= GemmKernel.SplitKThreshold)
+            {
+                var (chunks, length) = GemmKernel.SplitK(p.M, p.N, p.K);
+                long partialFloats = (long)chunks * p.M * p.N;
+                return new LoweredStep(reads, new[] { outId }, partialFloats, v => new DeviceOp[]
+                {
+                    new SplitKGemmOp(v.Kernels, v.Of(aId), v.Of(bId), v.Of(outId), bias ? v.Of(extraId) : v.None, residual ? v.Of(extraId) : v.None,
+                        v.Workspace.SubView(0, partialFloats), p, chunks, length),
+                });
+            }
             return new LoweredStep(reads, new[] { outId }, 0, v => new DeviceOp[]
             {
                 new GemmOp(v.Kernels, v.Of(aId), v.Of(bId), v.Of(outId), bias ? v.Of(extraId) : v.None, residual ? v.Of(extraId) : v.None, p, batch),

@@ -115,10 +115,56 @@ internal static class GemmKernel
         Store(c, bias, residual, p, outer * p.COuter + inner * p.CInner, inner, row, col, sum);
     }
 
+    /// <summary>
+    /// Split-K for skinny products with a long K (a dense layer over a large flattened image): thread
+    /// (chunk, row, col) sums one K range into partial[chunk, row, col]; <see cref="ReduceSplitK"/> adds the chunks
+    /// and applies the epilogue. Without it only M·N threads would each walk all of K. Single batch only.
+    /// </summary>
+    public static void SplitKPartial(Index1D index, ArrayView<float> a, ArrayView<float> b, ArrayView<float> partial, GemmParams p, int chunkLength)
+    {
+        long i = index;
+        int col = (int)(i % p.N);
+        long rest = i / p.N;
+        int row = (int)(rest % p.M);
+        int chunk = (int)(rest / p.M);
+        int k0 = chunk * chunkLength;
+        int k1 = XMathMin(k0 + chunkLength, p.K);
+        long aRow = (long)row * p.Lda;
+        float sum = 0f;
+        if (p.TransB != 0)
+            for (int k = k0; k < k1; k++) sum += a[aRow + k] * b[(long)col * p.Ldb + k];
+        else
+            for (int k = k0; k < k1; k++) sum += a[aRow + k] * b[(long)k * p.Ldb + col];
+        partial[i] = sum;
+    }
+
+    public static void ReduceSplitK(Index1D index, ArrayView<float> partial, ArrayView<float> c, ArrayView<float> bias, ArrayView<float> residual, GemmParams p, int chunks)
+    {
+        long i = index;
+        long plane = (long)p.M * p.N;
+        float sum = 0f;
+        for (int chunk = 0; chunk < chunks; chunk++) sum += partial[chunk * plane + i];
+        Store(c, bias, residual, p, 0, 0, (int)(i / p.N), (int)(i % p.N), sum);
+    }
+
+    private static int XMathMin(int x, int y) => x < y ? x : y;
+
+    /// <summary>K at or above which skinny products are split along K.</summary>
+    public const int SplitKThreshold = 8192;
+
+    /// <summary>Chunks for split-K: enough (row, col, chunk) threads to fill a GPU, each chunk at least 256 long.</summary>
+    public static (int Chunks, int ChunkLength) SplitK(int m, int n, int k)
+    {
+        long wanted = Math.Max(1, 65536 / Math.Max(1L, (long)m * n));
+        int chunks = (int)Math.Max(1, Math.Min((k + 255) / 256, wanted));
+        int length = (k + chunks - 1) / chunks;
+        return ((k + length - 1) / length, length);
+    }
+
     /// <summary>Rows at or below which <see cref="RunSkinny"/> is used instead of the tiled kernel.</summary>
     public const int SkinnyRows = 8;
 
-    private static void Store(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> residual, GemmParams p,
+    internal static void Store(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> residual, GemmParams p,
         long cBase, int inner, int row, int col, float value)
     {
         if (row >= p.M || col >= p.N) return;

@@ -12,7 +12,10 @@ internal sealed class GpuKernelSet
     public GpuKernelSet(Accelerator accelerator)
     {
         Gemm = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmParams>(GemmKernel.Run);
+        GemmLarge = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmParams>(GemmKernelLarge.Run);
         GemmSkinny = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmParams>(GemmKernel.RunSkinny);
+        SplitKPartial = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmParams, int>(GemmKernel.SplitKPartial);
+        ReduceSplitK = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmParams, int>(GemmKernel.ReduceSplitK);
         Im2Col = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, WindowParams>(ConvKernels.Im2Col);
         Depthwise = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowParams>(ConvKernels.Depthwise);
         Pool = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, WindowParams>(ConvKernels.Pool);
@@ -25,7 +28,10 @@ internal sealed class GpuKernelSet
     }
 
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmParams> Gemm { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmParams> GemmLarge { get; }
     public Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmParams> GemmSkinny { get; }
+    public Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmParams, int> SplitKPartial { get; }
+    public Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmParams, int> ReduceSplitK { get; }
     public Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, WindowParams> Im2Col { get; }
     public Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowParams> Depthwise { get; }
     public Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, WindowParams> Pool { get; }
