@@ -24,7 +24,7 @@ public static class KerasEngines
     /// </summary>
     public static readonly IReadOnlySet<string> PendingRuntimeOps = new HashSet<string>(StringComparer.Ordinal)
     {
-        "Pad", "Resize", "LayerNormalization",
+        // Empty: every operator the Keras reader emits is implemented; kept so a new layer can be staged.
     };
 
     /// <summary>The operators of <paramref name="graph"/> that the runtime's registry does not find.</summary>
