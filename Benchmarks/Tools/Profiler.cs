@@ -10,7 +10,7 @@ using Ort = Microsoft.ML.OnnxRuntime;
 namespace FastInfer.Benchmarks.Tools;
 
 /// <summary>
-/// A quick in-process profiler (not BenchmarkDotNet): <c>profile peak|gemm|layers|resnet [threads] [reps]</c>.
+/// A quick in-process profiler (not BenchmarkDotNet): <c>profile peak|gemm|layers|steps|resnet|seedcnn [threads] [reps]</c>.
 /// Every comparison is interleaved in one process and reported as medians, because the machine is shared.
 /// </summary>
 public static unsafe class Profiler
@@ -30,6 +30,7 @@ public static unsafe class Profiler
         if (what is "layers" or "all") Layers(threads, reps, peak);
         if (what is "resnet" or "all") ResNet(threads, reps);
         if (what is "steps") Steps(threads, reps);
+        if (what is "seedcnn") Compare("seed CNN 32x32x3", global::FastInfer.Tests.Support.SeedCnn.Build(32, 32, 3), 32, 2f, threads, reps);
     }
 
     private static double Median(List<double> v) { v.Sort(); return v[v.Count / 2]; }
@@ -128,22 +129,23 @@ public static unsafe class Profiler
     private static string ResNetPath => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages",
             "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
 
-    public static void ResNet(int threads, int reps)
+    public static void ResNet(int threads, int reps) => Compare("ResNet-18", File.ReadAllBytes(ResNetPath), 224, 100f, threads, reps);
+
+    public static void Compare(string name, byte[] model, int size, float scale, int threads, int reps)
     {
-        string path = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages",
-            "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
         var rnd = new Random(5);
-        var input = new float[3 * 224 * 224];
-        for (int i = 0; i < input.Length; i++) input[i] = (float)(rnd.NextDouble() - 0.5) * 100f;
-        using var session = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads, Winograd = Environment.GetEnvironmentVariable("FASTINFER_WINOGRAD") != "0" });
-        using var x = Tensor.FromArray(input, 1, 3, 224, 224);
+        var input = new float[3 * size * size];
+        for (int i = 0; i < input.Length; i++) input[i] = (float)(rnd.NextDouble() - 0.5) * scale;
+        using var session = InferenceSession.Create(global::FastInfer.Formats.Onnx.OnnxReader.Load(model),
+            new SessionOptions { IntraOpThreads = threads, Winograd = Environment.GetEnvironmentVariable("FASTINFER_WINOGRAD") != "0" });
+        using var x = Tensor.FromArray(input, 1, 3, size, size);
         var inputs = new[] { new NamedTensor(session.Inputs[0].Name, x) };
         var outs = session.Run(inputs);
         using var ortOptions = new Ort.SessionOptions { IntraOpNumThreads = threads, GraphOptimizationLevel = Ort.GraphOptimizationLevel.ORT_ENABLE_ALL };
-        using var ort = new Ort.InferenceSession(path, ortOptions);
-        using var ortIn = Ort.OrtValue.CreateTensorValueFromMemory(input, new long[] { 1, 3, 224, 224 });
+        using var ort = new Ort.InferenceSession(model, ortOptions);
+        using var ortIn = Ort.OrtValue.CreateTensorValueFromMemory(input, new long[] { 1, 3, size, size });
         var ortOutData = new float[outs[0].Tensor.AsSpan<float>().Length];
-        using var ortOut = Ort.OrtValue.CreateTensorValueFromMemory(ortOutData, new long[] { 1, 512, 1, 1 });
+        using var ortOut = Ort.OrtValue.CreateTensorValueFromMemory(ortOutData, outs[0].Tensor.Shape.ToArray().Select(d => (long)d).ToArray());
         using var runOptions = new Ort.RunOptions();
         var inNames = new[] { session.Inputs[0].Name }; var outNames = new[] { session.Outputs[0].Name };
         var ortIns = new[] { ortIn }; var ortOuts = new[] { ortOut };
@@ -162,7 +164,7 @@ public static unsafe class Profiler
         var mine = outs[0].Tensor.AsSpan<float>();
         for (int i = 0; i < mine.Length; i++) maxDiff = Math.Max(maxDiff, Math.Abs(mine[i] - ortOutData[i]));
         double pf = Median(tf), po = Median(to);
-        Console.WriteLine($"ResNet-18 t={threads}: FastInfer p50 {pf:F2} ms (min {tf.Min():F2}), ORT p50 {po:F2} ms (min {to.Min():F2}), ratio {pf / po:F3}; max |diff| {maxDiff:G3}");
+        Console.WriteLine($"{name} t={threads}: FastInfer p50 {pf:F2} ms (min {tf.Min():F2}), ORT p50 {po:F2} ms (min {to.Min():F2}), ratio {pf / po:F3}; max |diff| {maxDiff:G3}");
         foreach (var o in outs) o.Tensor.Dispose();
     }
 }
