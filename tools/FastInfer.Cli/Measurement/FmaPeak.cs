@@ -8,7 +8,7 @@ namespace FastInfer.Cli.Measurement;
 /// <summary>
 /// Measures the FP32 FMA peak: a loop of 12 independent FMA chains (enough to cover FMA latency × issue width on current
 /// x64 cores) over the widest vector the CPU has. GFLOP/s = chains × lanes × 2 × iterations / time. Best of many short
-/// trials (about 20 ms each), so that on a shared machine one undisturbed time slice is enough to see the peak.
+/// trials (about 2 ms each), so that on a shared machine one undisturbed time slice is enough to see the peak.
 /// </summary>
 public static class FmaPeak
 {
@@ -17,6 +17,33 @@ public static class FmaPeak
     public static double MeasureOneCore()
     {
         long iterations = Calibrate();
+        return BestRate(iterations);
+    }
+
+    /// <summary>
+    /// All cores at once: one thread per logical core, released together; each keeps its best trial while the others run,
+    /// and the per-core bests are summed.
+    /// </summary>
+    public static double MeasureAllCores(int threads)
+    {
+        long iterations = Calibrate();
+        var best = new double[threads];
+        using var start = new ManualResetEventSlim(false);
+        var workers = new Thread[threads];
+        for (int i = 0; i < threads; i++)
+        {
+            int id = i;
+            workers[i] = new Thread(() => { start.Wait(); best[id] = BestRate(iterations); }) { IsBackground = true };
+            workers[i].Start();
+        }
+        Thread.Sleep(20);
+        start.Set();
+        foreach (var w in workers) w.Join();
+        return best.Sum();
+    }
+
+    private static double BestRate(long iterations)
+    {
         double best = 0;
         for (int trial = 0; trial < Trials; trial++)
         {
@@ -29,45 +56,22 @@ public static class FmaPeak
         return best;
     }
 
-    /// <summary>All cores at once: one thread per logical core, released together, timed until the last finishes.</summary>
-    public static double MeasureAllCores(int threads)
-    {
-        long iterations = Calibrate();
-        double best = 0;
-        for (int trial = 0; trial < Trials; trial++)
-        {
-            using var start = new ManualResetEventSlim(false);
-            var workers = new Thread[threads];
-            for (int i = 0; i < threads; i++)
-            {
-                workers[i] = new Thread(() => { start.Wait(); GC.KeepAlive(Loop(iterations)); }) { IsBackground = true };
-                workers[i].Start();
-            }
-            Thread.Sleep(20);
-            long t0 = Stopwatch.GetTimestamp();
-            start.Set();
-            foreach (var w in workers) w.Join();
-            double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            best = Math.Max(best, threads * Flops(iterations) / s / 1e9);
-        }
-        return best;
-    }
-
-    private const int Trials = 15;
+    // Many short trials: on a shared machine the scheduler interrupts long ones; the best 2 ms slice shows the hardware.
+    private const int Trials = 150;
 
     private static double Flops(long iterations) => iterations * 12.0 * (VectorBits / 32) * 2;
 
-    /// <summary>Iterations for about 20 ms on one core.</summary>
+    /// <summary>Iterations for about 2 ms on one core.</summary>
     private static long Calibrate()
     {
-        long n = 100_000;
+        long n = 10_000;
         while (true)
         {
             long t0 = Stopwatch.GetTimestamp();
             GC.KeepAlive(Loop(n));
             double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            if (s > 0.01) return Math.Max(1, (long)(n * 0.02 / s));
-            n *= 4;
+            if (s > 0.002) return Math.Max(1, (long)(n * 0.002 / s));
+            n *= 2;
         }
     }
 
