@@ -88,3 +88,24 @@ public class OperatorOrtTests
         Assert.Equal(outputs, SingleNodeModel.CompareWithOrt(model, inputs));
     }
 }
+
+/// <summary>The vectorized GELU (every ISA path and the chunked fallback) against the exact erf-based formula, every length 0..130.</summary>
+public class GeluKernelTests
+{
+    [Fact]
+    public void Vectorized_gelu_matches_the_scalar_reference_at_every_length()
+    {
+        for (int n = 0; n <= 130; n++)
+        {
+            var x = Support.TensorAssert.RandomFloats(n, n, 6f);
+            var expected = x.Select(FastInfer.Runtime.Operators.Elementwise.MathFunctions.Gelu).ToArray();
+            var y = new float[n];
+            FastInfer.Runtime.Operators.Elementwise.GeluKernel.Row(x, y);
+            Support.TensorAssert.Close(expected, y, 1e-5, 1e-6, $"Row, length {n}");
+            FastInfer.Runtime.Operators.Elementwise.GeluKernel.RowChunked(x, y);
+            Support.TensorAssert.Close(expected, y, 1e-5, 1e-6, $"RowChunked, length {n}");
+            FastInfer.Runtime.Operators.Elementwise.GeluKernel.Row(x, x); // in place
+            Support.TensorAssert.Close(expected, x, 1e-5, 1e-6, $"in place, length {n}");
+        }
+    }
+}

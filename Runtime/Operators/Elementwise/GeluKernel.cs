@@ -1,4 +1,7 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace FastInfer.Runtime.Operators.Elementwise;
 
@@ -13,6 +16,65 @@ internal static class GeluKernel
     private const float P = 0.3275911f, A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f, A5 = 1.061405429f;
 
     public static void Row(ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (Vector512.IsHardwareAccelerated && x.Length >= Vector512<float>.Count) { Row512(x, y); return; }
+        if (Vector256.IsHardwareAccelerated && x.Length >= Vector256<float>.Count) { Row256(x, y); return; }
+        RowChunked(x, y);
+    }
+
+    /// <summary>One pass in 512-bit registers; the tail is one overlapping last vector (x and y may alias exactly).</summary>
+    private static void Row512(ReadOnlySpan<float> x, Span<float> y)
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        int n = x.Length, last = n - Vector512<float>.Count;
+        var tail = Gelu512(Vector512.LoadUnsafe(ref xr, (nuint)last));
+        for (int i = 0; i < last; i += Vector512<float>.Count)
+            Gelu512(Vector512.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+        tail.StoreUnsafe(ref yr, (nuint)last);
+    }
+
+    private static void Row256(ReadOnlySpan<float> x, Span<float> y)
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        int n = x.Length, last = n - Vector256<float>.Count;
+        var tail = Gelu256(Vector256.LoadUnsafe(ref xr, (nuint)last));
+        for (int i = 0; i < last; i += Vector256<float>.Count)
+            Gelu256(Vector256.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+        tail.StoreUnsafe(ref yr, (nuint)last);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Gelu512(Vector512<float> x)
+    {
+        var ax = Vector512.Abs(x);
+        var z = ax * Vector512.Create(0.70710678118654752f);
+        var u = Vector512<float>.One / Vector512.FusedMultiplyAdd(z, Vector512.Create(P), Vector512<float>.One);
+        var p = Vector512.FusedMultiplyAdd(u, Vector512.Create(A5), Vector512.Create(A4));
+        p = Vector512.FusedMultiplyAdd(p, u, Vector512.Create(A3));
+        p = Vector512.FusedMultiplyAdd(p, u, Vector512.Create(A2));
+        p = Vector512.FusedMultiplyAdd(p, u, Vector512.Create(A1));
+        var erf = Vector512<float>.One - p * u * Vector512.Exp(-(z * z));
+        return Vector512.Create(0.5f) * Vector512.FusedMultiplyAdd(ax, erf, x);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Gelu256(Vector256<float> x)
+    {
+        var ax = Vector256.Abs(x);
+        var z = ax * Vector256.Create(0.70710678118654752f);
+        var u = Vector256<float>.One / Vector256.FusedMultiplyAdd(z, Vector256.Create(P), Vector256<float>.One);
+        var p = Vector256.FusedMultiplyAdd(u, Vector256.Create(A5), Vector256.Create(A4));
+        p = Vector256.FusedMultiplyAdd(p, u, Vector256.Create(A3));
+        p = Vector256.FusedMultiplyAdd(p, u, Vector256.Create(A2));
+        p = Vector256.FusedMultiplyAdd(p, u, Vector256.Create(A1));
+        var erf = Vector256<float>.One - p * u * Vector256.Exp(-(z * z));
+        return Vector256.Create(0.5f) * Vector256.FusedMultiplyAdd(ax, erf, x);
+    }
+
+    /// <summary>The portable form: TensorPrimitives passes over stack chunks.</summary>
+    internal static void RowChunked(ReadOnlySpan<float> x, Span<float> y)
     {
         Span<float> a = stackalloc float[Chunk];
         Span<float> u = stackalloc float[Chunk];
