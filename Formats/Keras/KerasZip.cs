@@ -8,13 +8,21 @@ internal static class KerasZip
 {
     public static FastInfer.Ir.ModelGraph Load(string path, ReaderLimits limits)
     {
+        try { return LoadArchive(path, limits); }
+        catch (InvalidDataException e)
+        {
+            // ZipArchive reads its central directory lazily (on the first GetEntry), so corruption surfaces after opening too.
+            throw new ModelFormatException($"the zip container is malformed: {e.Message}", path, inner: e);
+        }
+    }
+
+    private static FastInfer.Ir.ModelGraph LoadArchive(string path, ReaderLimits limits)
+    {
         ZipArchive zip;
         try { zip = ZipFile.OpenRead(path); }
         catch (InvalidDataException e) { throw new ModelFormatException($"the zip container is malformed: {e.Message}", path, inner: e); }
         using (zip)
         {
-          try
-          {
             string config = ReadText(zip, "config.json", path, limits)
                 ?? throw new ModelFormatException("the .keras zip has no config.json", path);
             string? metadata = ReadText(zip, "metadata.json", path, limits);
@@ -41,12 +49,6 @@ internal static class KerasZip
             if (dateSaved is not null) graph.Metadata["date_saved"] = dateSaved;
             graph.Metadata["container"] = "keras-zip";
             return graph;
-          }
-          catch (InvalidDataException e)
-          {
-            // ZipArchive reads its central directory lazily (on the first GetEntry), so corruption surfaces here too.
-            throw new ModelFormatException($"the zip container is malformed: {e.Message}", path, inner: e);
-          }
         }
     }
 

@@ -14,7 +14,7 @@ internal static class MatMulAddFusion
         var index = new GraphIndex(graph);
         foreach (var add in graph.Nodes.ToList())
         {
-            if (add.OpType != "Add" || add.Domain is not ("" or "ai.onnx") || add.Inputs.Count != 2) continue;
+            if (add.OpType != "Add" || add.Domain is not ("" or "ai.onnx") || add.Inputs.Count != 2 || add.Outputs.Count < 1) continue;
             for (int side = 0; side < 2; side++)
             {
                 var mm = index.Producer(add.Inputs[side]);

@@ -37,8 +37,9 @@ internal static class FuzzRunner
         int cases = (int)Math.Ceiling(target.Cases * Scale);
         var inputs = new Func<int, (string Origin, byte[] Bytes)>(i =>
         {
-            // One Random per case, seeded by (seed, case): any case can be regenerated alone.
-            var random = new Random(HashCode.Combine(seed, i) & int.MaxValue);
+            // One Random per case, seeded by (seed, case): any case can be regenerated alone. (Not HashCode.Combine:
+            // it is randomized per process, which would make every run fuzz different inputs.)
+            var random = new Random(unchecked(seed * 1_000_003 + i * 7919) & int.MaxValue);
             var (name, bytes) = corpus[i % corpus.Count];
             return ($"mutation {i} of '{name}'", (target.Mutate ?? Mutator.Mutate)(bytes, random));
         });

@@ -7,9 +7,10 @@ namespace FastInfer.Tests.Fuzz;
 
 /// <summary>
 /// The table of fuzzed readers. Adding a reader is one entry: a loader over bytes, a corpus of small valid files, the
-/// exception types it documents, and a case count. (.npy: <c>Npy.Read(bytes)</c> with <see cref="FuzzCorpus.Npy"/>-style
-/// seeds; .fim: <c>FimReader.Load(bytes)</c> (or via a temp file) with seeds written by the .fim writer from
-/// <see cref="FuzzCorpus.Onnx"/>'s models.)
+/// exception types it documents, and a case count. For .npy: a loader calling the .npy reader on the bytes and a corpus
+/// of a few small arrays written by a test (float32/int64, 0-3 dimensions, Fortran order, v1 and v2 headers); for .fim: a
+/// loader calling the .fim reader (through a temp file if it only takes paths) and a corpus written by the .fim writer
+/// from <see cref="FuzzCorpus.Onnx"/>'s models.
 /// </summary>
 internal static class FuzzTargets
 {
@@ -26,11 +27,13 @@ internal static class FuzzTargets
 
     /// <summary>
     /// PureHDF 2.2 allocates some sizes it reads from the file before reading that many bytes (a link name's length, a
-    /// global heap object's size); an int bounds them, so one case can transiently allocate up to 2 GiB. The global heap,
-    /// where the largest strings live, is checked before PureHDF sees it (Formats/Keras/Hdf5HeapCheck.cs); the other
-    /// sites are PureHDF's to fix, so the Keras targets are held to PureHDF's own bound and report cases over 64 MiB.
+    /// global heap object's size); an int bounds each, so one read can transiently allocate up to 2 GiB, and a case that
+    /// reads several such fields (each failure caught and retried by a different path) a few times that — the fuzz saw
+    /// 3.4 GB in total for one case, none of it over 512 MiB at once. The global heap, where the largest strings live,
+    /// is checked before PureHDF sees it (Formats/Keras/Hdf5HeapCheck.cs); the other sites are PureHDF's to fix, so the
+    /// Keras targets get a loose cumulative bound and report how many cases went over 64 MiB.
     /// </summary>
-    private const long PureHdfBound = int.MaxValue + (64L << 20);
+    private const long PureHdfBound = 8L << 30;
 
     private static bool IsModelFormat(Exception e) => e is ModelFormatException;
     private static bool IsModelFormatOrInvalidModel(Exception e) => e is ModelFormatException or InvalidModelException;
