@@ -8,6 +8,9 @@ namespace FastInfer.Tests.Fuzz;
 /// loads or is rejected with the reader's documented exception — never another type, a hang or an allocation over
 /// the bound. Saved regression inputs (Tests/Fuzz/corpus/&lt;target&gt;/) are replayed on every run.
 /// </summary>
+/// Runs alone (not beside other test classes): a few mutated HDF5 inputs make PureHDF allocate gigabytes before it
+/// rejects them, and under memory and CPU pressure from parallel tests such a case can overrun the per-case hang timeout.
+[Collection(FuzzCollection.Name)]
 public class ReaderFuzzTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Targets()
@@ -38,4 +41,10 @@ public class ReaderFuzzTests(ITestOutputHelper output)
         var outcome = FuzzRunner.Replay(FuzzTargets.Get(target), files);
         output.WriteLine(outcome.ToString());
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class FuzzCollection
+{
+    public const string Name = "Fuzz (runs alone)";
 }
