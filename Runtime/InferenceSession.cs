@@ -156,7 +156,16 @@ public sealed partial class InferenceSession : IDisposable
     /// Plans for the given input shapes (symbolic dimensions bound by <see cref="SessionOptions.DimensionBindings"/>,
     /// else 1) without running, and describes the plan: arena bytes, steps, folded nodes.
     /// </summary>
-    public PlanSummary DescribePlan(IReadOnlyDictionary<string, int[]>? inputShapes = null)
+    public PlanSummary DescribePlan(IReadOnlyDictionary<string, int[]>? inputShapes = null) =>
+        WithPlanFor(inputShapes, plan => new PlanSummary(plan.ArenaBytes, plan.Steps.Length, plan.FoldedNodes,
+            plan.Steps.Select(s => s.Node.OpType).ToArray(),
+            plan.OutputIds.Select(id => plan.Values[id].Shape).ToArray()));
+
+    /// <summary>
+    /// Plans for the given input shapes (declared shapes with symbolic dimensions bound, by default) without
+    /// running, and hands the plan to <paramref name="describe"/> while it is held.
+    /// </summary>
+    private T WithPlanFor<T>(IReadOnlyDictionary<string, int[]>? inputShapes, Func<ExecutionPlan, T> describe)
     {
         var tensors = new List<NamedTensor>();
         try
@@ -175,12 +184,7 @@ public sealed partial class InferenceSession : IDisposable
                 var order = new int[_graph.Inputs.Count];
                 MatchInputs(span, order);
                 var plan = GetPlan(span, order);
-                try
-                {
-                    return new PlanSummary(plan.ArenaBytes, plan.Steps.Length, plan.FoldedNodes,
-                        plan.Steps.Select(s => s.Node.OpType).ToArray(),
-                        plan.OutputIds.Select(id => plan.Values[id].Shape).ToArray());
-                }
+                try { return describe(plan); }
                 finally { _plans.Release(plan); }
             }
             finally { ExitRun(); }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using FastInfer.Runtime.Backends;
 using FastInfer.Runtime.Planning;
 
@@ -19,27 +18,7 @@ public sealed partial class InferenceSession
     public DevicePlanSummary? DescribeDevicePlan(IReadOnlyDictionary<string, int[]>? inputShapes = null)
     {
         if (_provider is null) return null;
-        var tensors = new List<NamedTensor>();
-        try
-        {
-            foreach (var info in _graph.Inputs)
-            {
-                int[] dims = inputShapes?.GetValueOrDefault(info.Name) ?? DefaultShape(info);
-                tensors.Add(new NamedTensor(info.Name, Tensor.Allocate(info.ElementType, dims)));
-            }
-            EnterRun();
-            try
-            {
-                var span = CollectionsMarshal.AsSpan(tensors);
-                var order = new int[_graph.Inputs.Count];
-                MatchInputs(span, order);
-                var plan = GetPlan(span, order);
-                try { return plan.Device?.Describe(); }
-                finally { _plans.Release(plan); }
-            }
-            finally { ExitRun(); }
-        }
-        finally { foreach (var t in tensors) t.Tensor.Dispose(); }
+        return WithPlanFor(inputShapes, plan => plan.Device?.Describe());
     }
 
     /// <summary>Gives a freshly built plan its device plan (when the session has a provider).</summary>
