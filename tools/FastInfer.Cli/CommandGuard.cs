@@ -27,7 +27,7 @@ public static class CommandGuard
     public static string Describe(Exception e) => e switch
     {
         CliException or ModelFormatException or InvalidModelException or FileNotFoundException or DirectoryNotFoundException
-            or UnauthorizedAccessException => e.Message,
+            or UnauthorizedAccessException or FastInfer.Runtime.Backends.DeviceUnavailableException => e.Message,
         ArgumentException => e.Message,
         IOException => "I/O error: " + e.Message,
         OutOfMemoryException => "out of memory: " + e.Message,

@@ -19,7 +19,11 @@ namespace FastInfer.Cli.Commands;
 internal static class BenchCommand
 {
     public sealed record Settings(string Model, int Threads, int Batch, int Warmup, int Iterations, bool CompareOrt, bool Json,
-        double? SoakSeconds, bool Cold, int ColdRuns, Dictionary<string, int> Dims, string[] Inputs);
+        double? SoakSeconds, bool Cold, int ColdRuns, Dictionary<string, int> Dims, string[] Inputs)
+    {
+        /// <summary>Where FastInfer's session runs (<c>--device</c>); the CPU by default.</summary>
+        public DeviceChoice Device { get; init; } = DeviceChoice.Cpu;
+    }
 
     public static Command Create(CliContext ctx)
     {
@@ -35,8 +39,10 @@ internal static class BenchCommand
         var runs = new Option<int>("--runs") { Description = "--cold: processes per engine", DefaultValueFactory = _ => 5 };
         var dims = CommonOptions.Dims();
         var inputs = CommonOptions.Inputs();
+        var device = DeviceOptions.Device();
+        var accelerator = DeviceOptions.Accelerator();
         var cmd = new Command("bench", "Measure latency, throughput, allocations and memory; optionally against ONNX Runtime")
-            { model, threads, batch, warmup, iterations, compare, json, soak, cold, runs, dims, inputs };
+            { model, threads, batch, warmup, iterations, compare, json, soak, cold, runs, dims, inputs, device, accelerator };
         cmd.SetAction(p =>
         {
             string? cmp = p.GetValue(compare);
@@ -44,7 +50,8 @@ internal static class BenchCommand
                 throw new CliException($"--compare '{cmp}': only 'ort' (ONNX Runtime) is supported");
             var s = new Settings(p.GetValue(model)!, CommonOptions.ThreadCount(p.GetValue(threads)), p.GetValue(batch), p.GetValue(warmup),
                 p.GetValue(iterations), cmp is not null, p.GetValue(json), p.GetValue(soak), p.GetValue(cold), p.GetValue(runs),
-                NameValue.ParseDims(p.GetValue(dims) ?? []), p.GetValue(inputs) ?? []);
+                NameValue.ParseDims(p.GetValue(dims) ?? []), p.GetValue(inputs) ?? [])
+            { Device = DeviceOptions.Parse(p, device, accelerator) };
             return Execute(ctx, s);
         });
         return cmd;
@@ -73,7 +80,8 @@ internal static class BenchCommand
             onnxBytes = s.CompareOrt && probe.SourceFormat != "onnx" ? FastInfer.Formats.Onnx.OnnxWriter.ToBytes(probe) : null;
         }
         catch { probe.Dispose(); throw; }
-        using var session = InferenceSession.Create(probe, CommonOptions.SessionOptions(s.Threads, dims));
+        using var session = InferenceSession.Create(probe, CommonOptions.SessionOptions(s.Threads, dims, s.Device));
+        result.Device = session.DeviceName;
 
         var values = InputLoader.Load(session.Inputs, s.Inputs, new ImageOptions(), dims, randomSeed: CheckCommand.RandomSeed);
         var inputs = values.Select(v => new NamedTensor(v.Info.Name, TensorConvert.ToTensor(v.Array))).ToArray();

@@ -36,20 +36,22 @@ internal static class CheckCommand
         var json = CommonOptions.Json();
         var scale = CommonOptions.Scale();
         var gray = CommonOptions.Grayscale();
+        var device = DeviceOptions.Device();
+        var accelerator = DeviceOptions.Accelerator();
         var cmd = new Command("check", "Compare FastInfer's outputs with ONNX Runtime's (or saved outputs) on the same inputs")
-            { model, inputs, dims, rtol, atol, refs, threads, json, scale, gray };
+            { model, inputs, dims, rtol, atol, refs, threads, json, scale, gray, device, accelerator };
         cmd.SetAction(p => Execute(ctx, p.GetValue(model)!, p.GetValue(inputs) ?? [], NameValue.ParseDims(p.GetValue(dims) ?? []),
             p.GetValue(rtol), p.GetValue(atol), p.GetValue(refs) ?? [], CommonOptions.ThreadCount(p.GetValue(threads)),
-            CommonOptions.ImageOptions(p, scale, gray), p.GetValue(json)));
+            CommonOptions.ImageOptions(p, scale, gray), p.GetValue(json), DeviceOptions.Parse(p, device, accelerator)));
         return cmd;
     }
 
     public static int Execute(CliContext ctx, string path, string[] inputSpecs, Dictionary<string, int> dims, double rtol, double atol,
-        string[] referenceSpecs, int threads, ImageOptions image, bool json)
+        string[] referenceSpecs, int threads, ImageOptions image, bool json, DeviceChoice? device = null)
     {
         if (rtol < 0 || atol < 0 || double.IsNaN(rtol) || double.IsNaN(atol)) throw new CliException("--rtol and --atol must be non-negative");
         CommonOptions.RequireFile(path);
-        var options = CommonOptions.SessionOptions(threads, dims);
+        var options = CommonOptions.SessionOptions(threads, dims, device);
         var graph = ModelReader.Load(path, options.ReaderLimits);
         // The session rewrites its graph, so a graph from another format (Keras) is written as ONNX for ONNX Runtime
         // first (the converter in Formats). FastInfer's session is created before ONNX Runtime's so that unsupported

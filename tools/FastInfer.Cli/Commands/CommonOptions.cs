@@ -41,10 +41,11 @@ internal static class CommonOptions
         return threads ?? Environment.ProcessorCount;
     }
 
-    public static SessionOptions SessionOptions(int threads, IReadOnlyDictionary<string, int> dims)
+    public static SessionOptions SessionOptions(int threads, IReadOnlyDictionary<string, int> dims, DeviceChoice? device = null)
     {
         var options = new SessionOptions { IntraOpThreads = threads };
         foreach (var (k, v) in dims) options.DimensionBindings[k] = v;
+        DeviceOptions.Apply(options, device ?? DeviceChoice.Cpu);
         return options;
     }
 

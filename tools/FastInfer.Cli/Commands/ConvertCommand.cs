@@ -1,6 +1,7 @@
 using System.CommandLine;
 using FastInfer.Cli.Output;
 using FastInfer.Formats;
+using FastInfer.Formats.Fim;
 using FastInfer.Formats.Onnx;
 using FastInfer.Ir;
 
@@ -8,8 +9,7 @@ namespace FastInfer.Cli.Commands;
 
 /// <summary>
 /// <c>fastinfer convert MODEL -o OUT</c>: reads any supported format and writes the format named by OUT's extension.
-/// Writers are looked up in <see cref="Writers"/>; ONNX is built in. The <c>.fim</c> writer lives in Formats and is
-/// registered here by whoever adds it (one line: <c>Writers[".fim"] = (graph, path) => FimWriter.Save(graph, path);</c>).
+/// Writers are looked up in <see cref="Writers"/>: ONNX and FastInfer's <c>.fim</c> (both writers live in Formats).
 /// </summary>
 public static class ConvertCommand
 {
@@ -19,6 +19,8 @@ public static class ConvertCommand
         // Weights over 1 MiB go to an external data file once the model would not fit protobuf's 2 GB limit.
         [".onnx"] = (graph, path) => OnnxWriter.Save(graph, path,
             graph.WeightBytes > (1L << 31) - (64L << 20) ? new OnnxWriteOptions { ExternalDataThreshold = 1 << 20 } : null),
+        // FastInfer's native format (Formats/Fim): aligned weights that load mapped, no size limit.
+        [".fim"] = (graph, path) => FimWriter.Save(graph, path),
     };
 
     internal static Command Create(CliContext ctx)
@@ -26,7 +28,7 @@ public static class ConvertCommand
         var model = CommonOptions.Model();
         var output = new Option<string>("--output", "-o") { Description = "Output file; its extension picks the format (.onnx, .fim)", Required = true };
         var json = CommonOptions.Json();
-        var cmd = new Command("convert", "Convert a model (Keras .h5/.keras, ONNX, .fim) to ONNX (or .fim where available)") { model, output, json };
+        var cmd = new Command("convert", "Convert a model (Keras .h5/.keras, ONNX, .fim) to ONNX or .fim") { model, output, json };
         cmd.SetAction(p => Execute(ctx, p.GetValue(model)!, p.GetValue(output)!, p.GetValue(json)));
         return cmd;
     }

@@ -19,8 +19,12 @@ internal static class InspectCommand
         var model = CommonOptions.Model();
         var json = CommonOptions.Json();
         var dims = CommonOptions.Dims();
-        var cmd = new Command("inspect", "Describe a model: inputs, outputs, operators, weights, planned memory, unsupported ops") { model, json, dims };
-        cmd.SetAction(p => Execute(ctx, p.GetValue(model)!, NameValue.ParseDims(p.GetValue(dims) ?? []), p.GetValue(json)));
+        var device = DeviceOptions.Device();
+        var accelerator = DeviceOptions.Accelerator();
+        var cmd = new Command("inspect", "Describe a model: inputs, outputs, operators, weights, planned memory, unsupported ops; with --device, its device partitions")
+            { model, json, dims, device, accelerator };
+        cmd.SetAction(p => Execute(ctx, p.GetValue(model)!, NameValue.ParseDims(p.GetValue(dims) ?? []), p.GetValue(json),
+            DeviceOptions.Parse(p, device, accelerator)));
         return cmd;
     }
 
@@ -29,10 +33,10 @@ internal static class InspectCommand
         Name = v.Name, Dtype = v.ElementType.ToName(), Shape = v.Shape?.Select(d => d.ToString()).ToArray(),
     };
 
-    public static int Execute(CliContext ctx, string path, Dictionary<string, int> dims, bool json)
+    public static int Execute(CliContext ctx, string path, Dictionary<string, int> dims, bool json, DeviceChoice? device = null)
     {
         CommonOptions.RequireFile(path);
-        var options = CommonOptions.SessionOptions(1, dims);
+        var options = CommonOptions.SessionOptions(1, dims, device);
         var graph = ModelReader.Load(path, options.ReaderLimits);
         var r = new InspectResult
         {
@@ -54,6 +58,7 @@ internal static class InspectCommand
             r.ArenaBytes = plan.ArenaBytes;
             r.PlanSteps = plan.StepCount;
             r.FoldedNodes = plan.FoldedNodes;
+            if (session.DescribeDevicePlan() is { } devicePlan) r.DevicePlan = DevicePlanJson.From(devicePlan);
         }
         catch (UnsupportedOperatorException e) { r.UnsupportedOps.AddRange(e.Unsupported); }
         catch (Exception e) when (e is InvalidModelException or ArgumentException or ModelFormatException or OverflowException)
@@ -81,6 +86,7 @@ internal static class InspectCommand
         foreach (var (pass, n) in r.GraphPasses) facts.Row("pass: " + pass, n);
         if (r.PlanError is not null) facts.Row("plan error", r.PlanError);
         ctx.Console.Write(facts);
+        if (r.DevicePlan is { } d) ctx.Out.Write(d.Text);
         if (r.UnsupportedOps.Count > 0)
             ctx.Line($"unsupported operators ({r.UnsupportedOps.Count}): {string.Join(", ", r.UnsupportedOps)}");
         else ctx.Line("every operator is supported");

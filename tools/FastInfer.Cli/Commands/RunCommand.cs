@@ -20,22 +20,24 @@ internal static class RunCommand
         var dims = CommonOptions.Dims();
         var scale = CommonOptions.Scale();
         var gray = CommonOptions.Grayscale();
-        var cmd = new Command("run", "Run a model on inputs from files and write its outputs as .npy") { model, inputs, outDir, threads, json, dims, scale, gray };
+        var device = DeviceOptions.Device();
+        var accelerator = DeviceOptions.Accelerator();
+        var cmd = new Command("run", "Run a model on inputs from files and write its outputs as .npy") { model, inputs, outDir, threads, json, dims, scale, gray, device, accelerator };
         cmd.SetAction(p =>
         {
             int t = CommonOptions.ThreadCount(p.GetValue(threads));
             string? path = p.GetValue(model);
             if (path is null) return DefaultModel.Run(ctx, t, p.GetValue(json));
             return Execute(ctx, path, p.GetValue(inputs) ?? [], p.GetValue(outDir), t, NameValue.ParseDims(p.GetValue(dims) ?? []),
-                CommonOptions.ImageOptions(p, scale, gray), p.GetValue(json));
+                CommonOptions.ImageOptions(p, scale, gray), p.GetValue(json), DeviceOptions.Parse(p, device, accelerator));
         });
         return cmd;
     }
 
     public static int Execute(CliContext ctx, string path, string[] inputSpecs, string? outputDir, int threads,
-        Dictionary<string, int> dims, ImageOptions image, bool json)
+        Dictionary<string, int> dims, ImageOptions image, bool json, DeviceChoice? device = null)
     {
-        using var session = CommonOptions.LoadSession(path, CommonOptions.SessionOptions(threads, dims));
+        using var session = CommonOptions.LoadSession(path, CommonOptions.SessionOptions(threads, dims, device));
         var values = InputLoader.Load(session.Inputs, inputSpecs, image, dims, randomSeed: null);
         var tensors = values.Select(v => new NamedTensor(v.Info.Name, TensorConvert.ToTensor(v.Array))).ToArray();
         try
@@ -49,7 +51,7 @@ internal static class RunCommand
             session.Run(tensors, outBuffers);
             double latency = sw.Elapsed.TotalMilliseconds;
 
-            var result = new RunResult { Model = path, Threads = threads, FirstRunMs = first, LatencyMs = latency };
+            var result = new RunResult { Model = path, Threads = threads, FirstRunMs = first, LatencyMs = latency, Device = session.DeviceName };
             foreach (var v in values) result.Inputs.Add(Summaries.Of(v.Info.Name, v.Array, v.Source));
             if (outputDir is not null) Directory.CreateDirectory(outputDir);
             foreach (var o in outputs)
@@ -82,7 +84,7 @@ internal static class RunCommand
 
     private static void Print(CliContext ctx, RunResult r)
     {
-        ctx.Line($"{Path.GetFileName(r.Model)}: first run {r.FirstRunMs:0.###} ms (includes planning), then {r.LatencyMs:0.###} ms, {r.Threads} thread(s)");
+        ctx.Line($"{Path.GetFileName(r.Model)}: first run {r.FirstRunMs:0.###} ms (includes planning), then {r.LatencyMs:0.###} ms, {r.Threads} thread(s), on {r.Device}");
         var table = Tables.Create("", "name", "dtype", "shape", "min", "max", "mean", "argmax", "file");
         foreach (var i in r.Inputs) table.Row("input", i.Name, i.Dtype, i.Shape, i.Min, i.Max, i.Mean, null, i.File);
         foreach (var o in r.Outputs) table.Row("output", o.Name, o.Dtype, o.Shape, o.Min, o.Max, o.Mean, o.Argmax, o.File);

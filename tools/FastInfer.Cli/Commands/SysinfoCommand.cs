@@ -46,6 +46,7 @@ internal static class SysinfoCommand
         {
             CpuModel = CpuModel(), LogicalCores = cores, IsaDetected = KernelIsa.Best.ToString(), IsaSelected = KernelIsa.Current.ToString(),
             Os = RuntimeInformation.OSDescription, Runtime = RuntimeInformation.FrameworkDescription, FmaVectorBits = FmaPeak.VectorBits,
+            Accelerators = [.. DeviceOptions.ListAccelerators()],
         };
         void Measure(Action<string> status)
         {
@@ -99,6 +100,10 @@ internal static class SysinfoCommand
             t.Row($"memory read bandwidth, all {cores} cores", $"{r.MemoryReadGbpsAllCores:0.0} GB/s");
         }
         ctx.Console.Write(t);
+        var a = Tables.Create("accelerators (ILGPU)");
+        foreach (var x in r.Accelerators) a.Row(x);
+        if (r.Accelerators.Count == 0) a.Row("none found");
+        ctx.Console.Write(a);
         if (r.Sgemm.Count > 0)
         {
             var g = Tables.Create("SGEMM (1 thread)", "M", "N", "K", "managed GFLOP/s", "of peak", "CBLAS GFLOP/s", "of peak");

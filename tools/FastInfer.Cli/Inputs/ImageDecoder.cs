@@ -6,8 +6,8 @@ namespace FastInfer.Cli.Inputs;
 public sealed record DecodedImage(int Width, int Height, int Channels, byte[] Pixels);
 
 /// <summary>
-/// Decodes PNG, JPEG, BMP, GIF, TGA, PSD with StbImageSharp. Image files are input like any other: dimensions are
-/// checked from the header before decoding (bounded memory), and any decoder failure becomes a one-line error.
+/// Decodes PNG, JPEG, BMP, GIF, TGA, PSD with StbImageSharp. Image files are input like any other: dimensions and PNG
+/// chunk lengths are checked before decoding (<see cref="ImageGuard"/>: bounded memory), and any decoder failure becomes a one-line error.
 /// </summary>
 public static class ImageDecoder
 {
@@ -22,16 +22,12 @@ public static class ImageDecoder
 
     public static DecodedImage Decode(byte[] bytes, bool grayscale, string name)
     {
-        ImageInfo? info;
-        try
+        // Header dimensions and PNG chunk lengths first (ImageGuard), so a hostile file cannot make stb allocate without bound.
+        try { ImageGuard.Check(bytes, MaxPixels); }
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            using var probe = new MemoryStream(bytes, writable: false);
-            info = ImageInfo.FromStream(probe);
+            throw new CliException($"{Path.GetFileName(name)}: not a readable image ({CommandGuard.OneLine(e.Message)})");
         }
-        catch (Exception e) { throw new CliException($"{Path.GetFileName(name)}: not a readable image ({e.Message})"); }
-        if (info is not { } i) throw new CliException($"{Path.GetFileName(name)}: not a readable image (unknown format)");
-        if (i.Width <= 0 || i.Height <= 0 || (long)i.Width * i.Height > MaxPixels)
-            throw new CliException($"{Path.GetFileName(name)}: image size {i.Width}×{i.Height} is outside 1..{MaxPixels} pixels");
         try
         {
             var result = ImageResult.FromMemory(bytes, grayscale ? ColorComponents.Grey : ColorComponents.RedGreenBlue);

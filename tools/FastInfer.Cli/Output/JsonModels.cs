@@ -33,6 +33,7 @@ public sealed class RunResult
     public List<TensorSummary> Outputs { get; set; } = [];
     public double FirstRunMs { get; set; }
     public double LatencyMs { get; set; }
+    public string Device { get; set; } = "CPU";
 }
 
 public sealed class ImageEmbedding
@@ -96,6 +97,41 @@ public sealed class InspectResult
     public int? OptimizedNodeCount { get; set; }
     public Dictionary<string, int> GraphPasses { get; set; } = [];
     public string? PlanError { get; set; }
+    /// <summary>With <c>--device gpu|auto</c> and a device found: how the plan is split between the device and the CPU.</summary>
+    public DevicePlanJson? DevicePlan { get; set; }
+}
+
+public sealed class DevicePartitionJson
+{
+    public bool OnDevice { get; set; }
+    public int[] Steps { get; set; } = [];
+    public string[] Nodes { get; set; } = [];
+    public string[] CopiesIn { get; set; } = [];
+}
+
+public sealed class DevicePlanJson
+{
+    public string Provider { get; set; } = "";
+    public string DeviceName { get; set; } = "";
+    public int DeviceSteps { get; set; }
+    public int CpuSteps { get; set; }
+    public long DeviceArenaBytes { get; set; }
+    public long DeviceWeightBytes { get; set; }
+    public int HostToDeviceCopies { get; set; }
+    public int DeviceToHostCopies { get; set; }
+    public List<DevicePartitionJson> Partitions { get; set; } = [];
+    /// <summary>The runtime's own listing (what the text output prints).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Text { get; set; } = "";
+
+    public static DevicePlanJson From(FastInfer.Runtime.Backends.DevicePlanSummary s) => new()
+    {
+        Provider = s.Provider, DeviceName = s.DeviceName, DeviceSteps = s.DeviceSteps, CpuSteps = s.CpuSteps,
+        DeviceArenaBytes = s.DeviceArenaBytes, DeviceWeightBytes = s.DeviceWeightBytes,
+        HostToDeviceCopies = s.HostToDeviceCopies, DeviceToHostCopies = s.DeviceToHostCopies,
+        Partitions = s.Partitions.Select(p => new DevicePartitionJson { OnDevice = p.OnDevice, Steps = p.Steps, Nodes = p.Nodes, CopiesIn = p.CopiesIn }).ToList(),
+        Text = s.ToString(),
+    };
 }
 
 public sealed class LatencyStats
@@ -143,6 +179,7 @@ public sealed class BenchResult
     public int Warmup { get; set; }
     public int Iterations { get; set; }
     public string Isa { get; set; } = "";
+    public string Device { get; set; } = "CPU";
     public LatencyStats? Fastinfer { get; set; }
     public LatencyStats? Onnxruntime { get; set; }
     public double? RatioP50 { get; set; }
@@ -183,6 +220,8 @@ public sealed class SysinfoResult
     public List<GemmMeasurement> Sgemm { get; set; } = [];
     public double MemoryReadGbpsOneCore { get; set; }
     public double MemoryReadGbpsAllCores { get; set; }
+    /// <summary>Accelerators ILGPU finds (CUDA devices, its CPU accelerator), in words.</summary>
+    public List<string> Accelerators { get; set; } = [];
 }
 
 public sealed class ConvertResult
