@@ -70,11 +70,16 @@ internal static unsafe class SgemmKernel12x32Avx512
         float* bNext = b + bPanelStride;
         // Pull the C tile toward L1 now so its misses overlap the k loop instead of stalling the stores:
         // with a large M×N block, C rows (ldc apart, one TLB page each for wide C) are cold by the time
-        // the next K block comes back to them.
-        for (int r = 0; r < R; r++)
+        // the next K block comes back to them. Only for long k loops, where it costs under 1%; short ones
+        // (Winograd's per-point GEMMs) have their C in cache and would pay a few % for nothing.
+        if (kc >= 128)
         {
-            Sse.Prefetch0(c + r * ldc);
-            if (two) Sse.Prefetch0(c + r * ldc + 16);
+            float* cr = c;
+            for (int r = 0; r < R; r++, cr += ldc)
+            {
+                Sse.Prefetch0(cr);
+                if (two) Sse.Prefetch0(cr + 16);
+            }
         }
         Vector512<float> c0_0 = default, c0_1 = default;
         Vector512<float> c1_0 = default, c1_1 = default;
