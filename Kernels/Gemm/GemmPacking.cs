@@ -62,11 +62,25 @@ internal static unsafe class GemmPacking
             }
             return;
         }
-        for (int i = 0; i < rows; i++)
+        // Depth outer, rows inner: the writes are one contiguous stream and the reads `rows` sequential
+        // ones, instead of `rows` passes of stores strided by rows·4 bytes (whole GEMMs with an unpacked
+        // A measured ~10% faster this way at 256³, ~5% at 1024³).
+        float* s0 = a + row0 * lda + k0;
+        if (rows == 12)
         {
-            float* src = a + (row0 + i) * lda + k0;
-            float* d = dst + i;
-            for (int p = 0; p < kc; p++) d[p * rows] = src[p];
+            for (int p = 0; p < kc; p++, dst += 12, s0++)
+            {
+                float* s = s0;
+                dst[0] = s[0]; s += lda; dst[1] = s[0]; s += lda; dst[2] = s[0]; s += lda; dst[3] = s[0]; s += lda;
+                dst[4] = s[0]; s += lda; dst[5] = s[0]; s += lda; dst[6] = s[0]; s += lda; dst[7] = s[0]; s += lda;
+                dst[8] = s[0]; s += lda; dst[9] = s[0]; s += lda; dst[10] = s[0]; s += lda; dst[11] = s[0];
+            }
+            return;
+        }
+        for (int p = 0; p < kc; p++, dst += rows, s0++)
+        {
+            float* s = s0;
+            for (int i = 0; i < rows; i++, s += lda) dst[i] = *s;
         }
     }
 }

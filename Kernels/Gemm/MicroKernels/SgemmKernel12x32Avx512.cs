@@ -60,6 +60,7 @@ internal static unsafe class SgemmKernel12x32Avx512
     private struct Narrow : IRowCount { public static int Value => 1; }
 
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile<TRows, TWidth>(float* a, float* b, nint bPanelStride, int kc, float* c, nint ldc, int row0, int col0, int cols, TileContext* t)
         where TRows : struct, IRowCount where TWidth : struct, IRowCount
     {
@@ -67,6 +68,19 @@ internal static unsafe class SgemmKernel12x32Avx512
         float* tile = stackalloc float[12 * 32];
         bool two = TWidth.Value == 2;
         float* bNext = b + bPanelStride;
+        // Pull the C tile toward L1 now so its misses overlap the k loop instead of stalling the stores:
+        // with a large M×N block, C rows (ldc apart, one TLB page each for wide C) are cold by the time
+        // the next K block comes back to them. Only for long k loops, where it costs under 1%; short ones
+        // (Winograd's per-point GEMMs) have their C in cache and would pay a few % for nothing.
+        if (kc >= 128)
+        {
+            float* cr = c;
+            for (int r = 0; r < R; r++, cr += ldc)
+            {
+                Sse.Prefetch0(cr);
+                if (two) Sse.Prefetch0(cr + 16);
+            }
+        }
         Vector512<float> c0_0 = default, c0_1 = default;
         Vector512<float> c1_0 = default, c1_1 = default;
         Vector512<float> c2_0 = default, c2_1 = default;
