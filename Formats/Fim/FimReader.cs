@@ -1,3 +1,4 @@
+using FastInfer.Formats.IO;
 using System.IO.Hashing;
 using FastInfer.Ir;
 using Microsoft.Win32.SafeHandles;

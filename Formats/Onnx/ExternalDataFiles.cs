@@ -59,17 +59,17 @@ internal sealed class ExternalDataFiles : IDisposable
     /// first graph that asks owns it (tensors of all graphs of one parse share one lifetime: subgraphs are owned by the
     /// main graph), so it outlives this parse.
     /// </summary>
-    public Fim.ReadOnlyFileMapping Map(string location, FastInfer.Ir.ModelGraph owner)
+    public IO.ReadOnlyFileMapping Map(string location, FastInfer.Ir.ModelGraph owner)
     {
         if (_maps.TryGetValue(location, out var map)) return map;
         var (handle, length) = _open[location];
-        map = new Fim.ReadOnlyFileMapping(handle, length);
+        map = new IO.ReadOnlyFileMapping(handle, length);
         owner.Own(map);
         _maps[location] = map;
         return map;
     }
 
-    private readonly Dictionary<string, Fim.ReadOnlyFileMapping> _maps = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IO.ReadOnlyFileMapping> _maps = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Resolves every symbolic link along <paramref name="fullPath"/>, component by component (like POSIX realpath), so a

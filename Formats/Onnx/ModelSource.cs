@@ -1,4 +1,3 @@
-using System.IO.MemoryMappedFiles;
 using Microsoft.Win32.SafeHandles;
 
 namespace FastInfer.Formats.Onnx;
@@ -43,9 +42,7 @@ internal sealed unsafe class MemorySource : ModelSource
 internal sealed unsafe class MappedFileSource : ModelSource
 {
     private readonly SafeFileHandle _handle;
-    private readonly MemoryMappedFile? _map;
-    private readonly MemoryMappedViewAccessor? _view;
-    private bool _acquired;
+    private readonly IO.ReadOnlyFileMapping? _mapping;
 
     public MappedFileSource(string path, long maxBytes)
     {
@@ -60,12 +57,8 @@ internal sealed unsafe class MappedFileSource : ModelSource
             if (Length == 0) throw new ModelFormatException("the file is empty", path);
             if (Length > maxBytes)
                 throw new ModelFormatException($"the file is {Length} bytes, over the limit of {maxBytes} (ReaderLimits.MaxFileBytes)", path);
-            _map = MemoryMappedFile.CreateFromFile(_handle, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
-            _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            byte* p = null;
-            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            _acquired = true;
-            Pointer = p + _view.PointerOffset;
+            _mapping = new IO.ReadOnlyFileMapping(_handle, Length);
+            Pointer = _mapping.Pointer;
         }
         catch
         {
@@ -79,9 +72,7 @@ internal sealed unsafe class MappedFileSource : ModelSource
 
     public override void Dispose()
     {
-        if (_acquired) { _view!.SafeMemoryMappedViewHandle.ReleasePointer(); _acquired = false; }
-        _view?.Dispose();
-        _map?.Dispose();
+        _mapping?.Dispose();
         _handle.Dispose();
         Pointer = null;
     }

@@ -1,11 +1,11 @@
 using System.IO.MemoryMappedFiles;
 using Microsoft.Win32.SafeHandles;
 
-namespace FastInfer.Formats.Fim;
+namespace FastInfer.Formats.IO;
 
 /// <summary>
 /// A whole file mapped read-only at a stable address, kept alive by the graph whose tensors point into it
-/// (<see cref="Ir.ModelGraph.Own"/>). Pages are loaded on first touch and shared with every other process mapping
+/// (<see cref="Ir.ModelGraph.Own"/>) or by the reader that parses it (.fim files, ONNX models and external data). Pages are loaded on first touch and shared with every other process mapping
 /// the same file.
 /// </summary>
 internal sealed unsafe class ReadOnlyFileMapping : IDisposable
