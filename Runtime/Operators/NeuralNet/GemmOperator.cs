@@ -9,28 +9,13 @@ namespace FastInfer.Runtime.Operators.NeuralNet;
 /// session; a C that is a per-column vector with beta = 1 rides in the GEMM epilogue as a bias, together with
 /// any fused activation.
 /// </summary>
-internal sealed unsafe class GemmOperator : Operator
+internal sealed unsafe class GemmOperator : WeightGemmOperator
 {
-    private PackedMatrix? _packedB;
-    private readonly object _lock = new();
-
-    private readonly Kernels.Blas.CblasProvider? _blas;
-    private readonly Kernels.Platform.IsaLevel? _isa;
-
-    public GemmOperator(Node node, SessionOptions options) : base(node)
-    {
-        _blas = GemmBackend.Resolve(options);
-        _isa = KernelScope.Validate(options);
-    }
+    public GemmOperator(Node node, SessionOptions options) : base(node, options) { }
 
     public static OperatorEntry Entry => new("Gemm", (n, c) => new GemmOperator(n, c.Options), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
 
-    public override StepAction Plan(PlanContext ctx)
-    {
-        using (KernelScope.Enter(_isa)) return KernelScope.Wrap(_isa, PlanUnderIsa(ctx));
-    }
-
-    private StepAction PlanUnderIsa(PlanContext ctx)
+    protected override StepAction PlanUnderIsa(PlanContext ctx)
     {
         ctx.RequireType(0, DataType.Float);
         ctx.RequireType(1, DataType.Float);
@@ -62,11 +47,10 @@ internal sealed unsafe class GemmOperator : Operator
             return GemvStep.Create(ctx, tb, k, n, ldb, cIsColumnBias ? 2 : -1, activation);
 
         PackedMatrix? packed = null;
-        var blas = _blas;
+        var blas = Blas;
         if (ctx.IsConstant(1) && blas is null)
         {
-            lock (_lock) _packedB ??= Sgemm.PackB(tb, k, n, (float*)ctx.InputValue(1).ConstantPointer, ldb);
-            packed = _packedB;
+            packed = PackedWeight(tb, k, n, (float*)ctx.InputValue(1).ConstantPointer, ldb);
         }
 
         return (in StepArgs a) =>
@@ -95,5 +79,4 @@ internal sealed unsafe class GemmOperator : Operator
         public static void RowScalarA(float a, ReadOnlySpan<float> b, Span<float> y) => b.CopyTo(y);
     }
 
-    public override void Dispose() => _packedB?.Dispose();
 }

@@ -8,19 +8,9 @@ namespace FastInfer.Runtime.Operators.NeuralNet;
 /// A constant 2-D right operand (a weight) is packed once and the whole batch of left rows runs as one GEMM.
 /// Also serves the fused <c>fastinfer:MatMulAdd</c> (MatMul followed by a bias Add).
 /// </summary>
-internal sealed unsafe class MatMulOperator : Operator
+internal sealed unsafe class MatMulOperator : WeightGemmOperator
 {
-    private PackedMatrix? _packedB;
-    private readonly object _lock = new();
-
-    private readonly Kernels.Blas.CblasProvider? _blas;
-    private readonly Kernels.Platform.IsaLevel? _isa;
-
-    public MatMulOperator(Node node, SessionOptions options) : base(node)
-    {
-        _blas = GemmBackend.Resolve(options);
-        _isa = KernelScope.Validate(options);
-    }
+    public MatMulOperator(Node node, SessionOptions options) : base(node, options) { }
 
     public static IEnumerable<OperatorEntry> Entries()
     {
@@ -29,12 +19,7 @@ internal sealed unsafe class MatMulOperator : Operator
             "MatMul with a per-column bias (input 2) and activation in the GEMM epilogue");
     }
 
-    public override StepAction Plan(PlanContext ctx)
-    {
-        using (KernelScope.Enter(_isa)) return KernelScope.Wrap(_isa, PlanUnderIsa(ctx));
-    }
-
-    private StepAction PlanUnderIsa(PlanContext ctx)
+    protected override StepAction PlanUnderIsa(PlanContext ctx)
     {
         ctx.RequireType(0, DataType.Float);
         ctx.RequireType(1, DataType.Float);
@@ -58,13 +43,12 @@ internal sealed unsafe class MatMulOperator : Operator
         var activation = NeuralNet.FusedActivation.Read(ctx.Node);
 
         // A weight: all of A's rows against one packed B.
-        var blas = _blas;
+        var blas = Blas;
         if (ctx.IsConstant(1) && sb.Rank == 2 && batchA.ElementCount == batch.ElementCount && blas is null)
         {
             int rows = checked((int)(batch.ElementCount * m));
             if (GemvStep.Applies(rows)) return GemvStep.Create(ctx, false, k, n, n, hasBias ? 2 : -1, activation);
-            lock (_lock) _packedB ??= Sgemm.PackB(false, k, n, (float*)ctx.InputValue(1).ConstantPointer, n);
-            var packed = _packedB;
+            var packed = PackedWeight(false, k, n, (float*)ctx.InputValue(1).ConstantPointer, n);
             return (in StepArgs a) =>
             {
                 var ep = new GemmEpilogue { Activation = activation, Bias = hasBias ? a.InF(2) : null, BiasKind = hasBias ? BiasKind.PerColumn : BiasKind.None };
@@ -95,5 +79,4 @@ internal sealed unsafe class MatMulOperator : Operator
         return plan.Offset(input, index / inner) + (index % inner) * stride;
     }
 
-    public override void Dispose() => _packedB?.Dispose();
 }
