@@ -10,7 +10,7 @@ using Ort = Microsoft.ML.OnnxRuntime;
 namespace FastInfer.Benchmarks.Tools;
 
 /// <summary>
-/// A quick in-process profiler (not BenchmarkDotNet): <c>profile peak|gemm|layers|steps|resnet|seedcnn [threads] [reps]</c>.
+/// A quick in-process profiler (not BenchmarkDotNet): <c>profile peak|gemm|layers|steps|pool|resnet|seedcnn [threads] [reps]</c>.
 /// Every comparison is interleaved in one process and reported as medians, because the machine is shared.
 /// </summary>
 public static unsafe class Profiler
@@ -30,6 +30,7 @@ public static unsafe class Profiler
         if (what is "layers" or "all") Layers(threads, reps, peak);
         if (what is "resnet" or "all") ResNet(threads, reps);
         if (what is "steps") Steps(threads, reps);
+        if (what is "pool") PoolProbe.Run(threads, reps);
         if (what is "seedcnn") Compare("seed CNN 32x32x3", global::FastInfer.Tests.Support.SeedCnn.Build(32, 32, 3), 32, 2f, threads, reps);
     }
 

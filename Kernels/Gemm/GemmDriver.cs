@@ -8,8 +8,9 @@ namespace FastInfer.Kernels.Gemm;
 /// M×N block of C and walks all of K in fixed KC steps, so every element of C sees the same sequence of
 /// FMAs whatever the thread count or task split: results are bit-identical for any pool.
 /// Inside a task: for each K block, pack B (if not prepacked) into the thread's scratch (L2-resident);
-/// for each Mr-row panel, pack A (if not prepacked) into an L1-resident micro-panel and sweep the
-/// micro-kernel across the block's columns.
+/// for each block of up to <see cref="GemmBlocking.McPanels"/> Mr-row panels, pack A (if not prepacked)
+/// into L2-resident scratch, then for each kc×Nr slice of B (L1-resident) run the micro-kernel on every
+/// panel of the block.
 /// </summary>
 internal unsafe struct GemmDriver : IParallelBody
 {
@@ -39,19 +40,45 @@ internal unsafe struct GemmDriver : IParallelBody
         int mTasks = 1, threads = pool.Concurrency;
         if (threads > 1)
         {
-            // Several tasks per thread so that uneven tiles balance out; split M first (B blocks stay wide).
+            // Several tasks per thread so that uneven tiles balance out.
             int want = 4 * threads;
-            if (_nTasks < want)
+            if (BPacked == null && _n16 >= 2 * units * threads)
             {
-                mTasks = Math.Min(_mPanels, Ceil(want, _nTasks));
+                // B is packed on the fly: split N only, so every block of B is packed once. Splitting M would have
+                // each M task pack the same block again (for a conv's im2col matrix, as much memory traffic as the
+                // product itself).
+                _nPer = Math.Min(GemmBlocking.NcUnits, Math.Max(units, RoundUp(Ceil(_n16, want), units)));
+                _nTasks = Ceil(_n16, _nPer);
+            }
+            else if (BPacked == null)
+            {
+                // Too few columns to share out: one M slice per thread, each packing B once.
+                mTasks = Math.Min(_mPanels, threads);
                 _mPer = Ceil(_mPanels, mTasks);
                 mTasks = Ceil(_mPanels, _mPer);
             }
-            if (_nTasks * mTasks < want)
+            else if ((long)M <= N && _n16 >= 2 * units * threads)
             {
-                int nt = Ceil(want, mTasks);
-                _nPer = Math.Max(units, RoundUp(Ceil(_n16, nt), units));
+                // B is a prepacked weight larger than A: split N, so each thread streams its own share of the
+                // weight once (an M split would have every thread read all of it). Wide tasks amortize packing A.
+                _nPer = Math.Min(GemmBlocking.NcUnits, Math.Max(2 * units, RoundUp(Ceil(_n16, 2 * threads), units)));
                 _nTasks = Ceil(_n16, _nPer);
+            }
+            else
+            {
+                // B is prepacked and A is the larger operand: split M first, so B blocks stay wide, then N.
+                if (_nTasks < want)
+                {
+                    mTasks = Math.Min(_mPanels, Ceil(want, _nTasks));
+                    _mPer = Ceil(_mPanels, mTasks);
+                    mTasks = Ceil(_mPanels, _mPer);
+                }
+                if (_nTasks * mTasks < want)
+                {
+                    int nt = Ceil(want, mTasks);
+                    _nPer = Math.Max(units, RoundUp(Ceil(_n16, nt), units));
+                    _nTasks = Ceil(_n16, _nPer);
+                }
             }
         }
         pool.For(mTasks * _nTasks, ref this);
@@ -66,6 +93,7 @@ internal unsafe struct GemmDriver : IParallelBody
         int mr = Kernel.Mr, nr = Kernel.Nr, units = nr / 16;
         float* scratch = GemmScratch.Get();
         float* aScratch = scratch + GemmScratch.BFloats;
+        float** panels = stackalloc float*[GemmBlocking.McPanels];
         var ctx = new TileContext(Alpha, Beta, Epilogue);
         int kBlocks = Math.Max(1, Ceil(K, GemmBlocking.Kc));
         for (int kb = 0; kb < kBlocks; kb++)
@@ -86,22 +114,34 @@ internal unsafe struct GemmDriver : IParallelBody
                 bBase = scratch;
                 bStride = (nint)16 * kc;
             }
-            for (int mp = mp0; mp < mp1; mp++)
+            // BLIS order: a block of up to McPanels A panels (L2-resident), then for each Nr-column slice of B
+            // (kc×Nr, L1-resident) every panel of the block. A B slice streamed from memory — a prepacked weight
+            // — is then used by the whole block while it is in L1 instead of being fetched again per panel.
+            for (int mb = mp0; mb < mp1; mb += GemmBlocking.McPanels)
             {
-                int row0 = mp * mr, rows = Math.Min(mr, M - row0);
-                float* ap;
-                if (APacked != null) ap = APacked + (long)row0 * K + (long)k0 * rows;
-                else if (rows == 1 && !TransA) ap = A + row0 * Lda + k0; // a single row already is its own panel
-                else
+                int mbEnd = Math.Min(mp1, mb + GemmBlocking.McPanels);
+                for (int mp = mb; mp < mbEnd; mp++)
                 {
-                    GemmPacking.PackA(TransA, A, Lda, row0, rows, k0, kc, aScratch);
-                    ap = aScratch;
+                    int row0 = mp * mr, rows = Math.Min(mr, M - row0);
+                    float* ap;
+                    if (APacked != null) ap = APacked + (long)row0 * K + (long)k0 * rows;
+                    else if (rows == 1 && !TransA) ap = A + row0 * Lda + k0; // a single row already is its own panel
+                    else
+                    {
+                        ap = aScratch + (long)(mp - mb) * mr * kc;
+                        GemmPacking.PackA(TransA, A, Lda, row0, rows, k0, kc, ap);
+                    }
+                    panels[mp - mb] = ap;
                 }
-                float* cRow = C + row0 * Ldc;
                 for (int np = np0; np < np1; np += units)
                 {
                     int col0 = np * 16, cols = Math.Min(nr, colEnd - col0);
-                    Kernel.Run(rows, cols, ap, bBase + (np - np0) * bStride, bStride, kc, cRow + col0, (nint)Ldc, row0, col0, &ctx);
+                    float* bSlice = bBase + (np - np0) * bStride;
+                    for (int mp = mb; mp < mbEnd; mp++)
+                    {
+                        int row0 = mp * mr, rows = Math.Min(mr, M - row0);
+                        Kernel.Run(rows, cols, panels[mp - mb], bSlice, bStride, kc, C + row0 * Ldc + col0, (nint)Ldc, row0, col0, &ctx);
+                    }
                 }
             }
         }
