@@ -10,7 +10,7 @@ using Ort = Microsoft.ML.OnnxRuntime;
 namespace FastInfer.Benchmarks.Tools;
 
 /// <summary>
-/// A quick in-process profiler (not BenchmarkDotNet): <c>profile peak|gemm|layers|steps|pool|resnet|seedcnn [threads] [reps]</c>.
+/// A quick in-process profiler (not BenchmarkDotNet): <c>profile peak|gemm|layers|steps|minilm|pool|resnet|seedcnn [threads] [reps]</c>.
 /// Every comparison is interleaved in one process and reported as medians, because the machine is shared.
 /// </summary>
 public static unsafe class Profiler
@@ -31,6 +31,7 @@ public static unsafe class Profiler
         if (what is "resnet" or "all") ResNet(threads, reps);
         if (what is "steps") Steps(threads, reps);
         if (what is "pool") PoolProbe.Run(threads, reps);
+        if (what is "minilm") StepsMiniLm(threads, reps);
         if (what is "seedcnn") Compare("seed CNN 32x32x3", global::FastInfer.Tests.Support.SeedCnn.Build(32, 32, 3), 32, 2f, threads, reps);
     }
 
@@ -123,6 +124,36 @@ public static unsafe class Profiler
         var inputs = new[] { new NamedTensor(session.Inputs[0].Name, x) };
         var outs = session.Run(inputs);
         for (int i = 0; i < 3; i++) session.Run(inputs, outs);
+        StepProfiler.Run(session, inputs, outs, reps);
+        foreach (var o in outs) o.Tensor.Dispose();
+    }
+
+    /// <summary>Per-step times of all-MiniLM-L6-v2 at batch 1, sequence 128 (the model file the tests extract from the NuGet package).</summary>
+    public static void StepsMiniLm(int threads, int reps)
+    {
+        string? path = Directory.Exists(Path.Combine(Path.GetTempPath(), "fastinfer-tests"))
+            ? Directory.GetFiles(Path.Combine(Path.GetTempPath(), "fastinfer-tests"), "model.onnx", SearchOption.AllDirectories).FirstOrDefault(f => f.Contains("minilm"))
+            : null;
+        if (path is null) { Console.WriteLine("MiniLM not extracted yet: run the Transformer tests once."); return; }
+        const int seq = 128;
+        var ids = new long[seq]; var mask = new long[seq]; var types = new long[seq];
+        var rnd = new Random(3);
+        for (int i = 0; i < seq; i++) { ids[i] = i == 0 ? 101 : i == seq - 1 ? 102 : rnd.Next(1000, 30000); mask[i] = 1; }
+        using var session = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads });
+        using var tIds = Tensor.FromArray(ids, 1, seq);
+        using var tMask = Tensor.FromArray(mask, 1, seq);
+        using var tTypes = Tensor.FromArray(types, 1, seq);
+        var inputs = new[] { new NamedTensor("input_ids", tIds), new NamedTensor("attention_mask", tMask), new NamedTensor("token_type_ids", tTypes) };
+        var outs = session.Run(inputs);
+        for (int i = 0; i < 3; i++) session.Run(inputs, outs);
+        var plain = new List<double>();
+        for (int r = 0; r < reps; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            session.Run(inputs, outs);
+            plain.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        Console.WriteLine($"MiniLM seq {seq} t={threads}: Run p50 {Median(plain):F2} ms, min {plain.Min():F2} ms (no profiling hooks)");
         StepProfiler.Run(session, inputs, outs, reps);
         foreach (var o in outs) o.Tensor.Dispose();
     }

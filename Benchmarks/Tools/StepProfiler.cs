@@ -50,6 +50,17 @@ public static class StepProfiler
             var node = plan.Steps[i].Node;
             Console.WriteLine($"{i,3} {node.OpType,-14} {node.Outputs[0],-28} p50 {p50,8:F3} ms  min {min,8:F3} ms");
         }
+        // Per operator type: where the time goes in graphs with hundreds of small steps (transformers).
+        var byType = new SortedDictionary<string, (double P50, int Count)>();
+        for (int i = 0; i < plan.Steps.Length; i++)
+        {
+            var s = samples[i];
+            string op = plan.Steps[i].Node.OpType;
+            byType.TryGetValue(op, out var acc);
+            byType[op] = (acc.P50 + s[s.Count / 2], acc.Count + 1);
+        }
+        foreach (var (op, acc) in byType.OrderByDescending(kv => kv.Value.P50))
+            Console.WriteLine($"  {op,-20} x{acc.Count,-4} sum of p50 {acc.P50,8:F3} ms");
         totals.Sort();
         Console.WriteLine($"steps: sum of p50 {sum:F2} ms, sum of min {sumMin:F2} ms; whole Run p50 {totals[totals.Count / 2]:F2} ms, min {totals[0]:F2} ms");
     }

@@ -16,6 +16,7 @@ public static unsafe class ActivationRow
             case ActivationKind.Clip: TensorPrimitives.Max(span, a.Alpha, span); TensorPrimitives.Min(span, a.Beta, span); return;
             case ActivationKind.Sigmoid: TensorPrimitives.Sigmoid(span, span); return;
             case ActivationKind.Tanh: TensorPrimitives.Tanh(span, span); return;
+            case ActivationKind.Gelu: Elementwise.GeluKernel.Row(span, span); return;
             default:
                 for (int i = 0; i < n; i++) p[i] = a.Apply(p[i]);
                 return;

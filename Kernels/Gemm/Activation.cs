@@ -11,6 +11,8 @@ public enum ActivationKind
     LeakyRelu,
     Sigmoid,
     Tanh,
+    /// <summary>The exact (erf) GELU, 0.5·x·(1 + erf(x/√2)), as <see cref="Elementwise.GeluKernel"/> computes it.</summary>
+    Gelu,
 }
 
 /// <summary>An activation and its parameters.</summary>
@@ -29,6 +31,7 @@ public readonly record struct Activation(ActivationKind Kind, float Alpha = 0, f
         ActivationKind.LeakyRelu => x < 0 ? Alpha * x : x,
         ActivationKind.Sigmoid => 1f / (1f + MathF.Exp(-x)),
         ActivationKind.Tanh => MathF.Tanh(x),
+        ActivationKind.Gelu => Elementwise.GeluKernel.Gelu(x),
         _ => x,
     };
 }

@@ -20,6 +20,7 @@ internal static class GraphOptimizer
         stats.Add("layernorm fused", LayerNormFusion.Run(graph));
         stats.Add("gelu fused", GeluFusion.Run(graph));
         stats.Add("matmul+add fused", MatMulAddFusion.Run(graph));
+        stats.Add("residual add / gelu fused into matmul", MatMulEpilogueFusion.Run(graph));
         stats.Add("dead nodes removed", DeadNodeElimination.Run(graph));
         SortTopologically(graph);
         return stats;

@@ -100,11 +100,11 @@ public class GeluKernelTests
             var x = Support.TensorAssert.RandomFloats(n, n, 6f);
             var expected = x.Select(FastInfer.Runtime.Operators.Elementwise.MathFunctions.Gelu).ToArray();
             var y = new float[n];
-            FastInfer.Runtime.Operators.Elementwise.GeluKernel.Row(x, y);
+            FastInfer.Kernels.Elementwise.GeluKernel.Row(x, y);
             Support.TensorAssert.Close(expected, y, 1e-5, 1e-6, $"Row, length {n}");
-            FastInfer.Runtime.Operators.Elementwise.GeluKernel.RowChunked(x, y);
+            FastInfer.Kernels.Elementwise.GeluKernel.RowChunked(x, y);
             Support.TensorAssert.Close(expected, y, 1e-5, 1e-6, $"RowChunked, length {n}");
-            FastInfer.Runtime.Operators.Elementwise.GeluKernel.Row(x, x); // in place
+            FastInfer.Kernels.Elementwise.GeluKernel.Row(x, x); // in place
             Support.TensorAssert.Close(expected, x, 1e-5, 1e-6, $"in place, length {n}");
         }
     }

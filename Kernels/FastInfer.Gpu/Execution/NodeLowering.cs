@@ -259,6 +259,7 @@ internal static class NodeLowering
             int m = a[^2], k = a[^1], n = b[^1];
             if (b[^2] != k) return null;
             if (FusedActivation(Node) is not { } act) return null;
+            if (Has(3)) return null; // a fused residual (MatMulEpilogueFusion) stays on the CPU path
             bool hasBias = Has(2);
             if (hasBias && (!IsFloat(In(2)) || In(2).Shape.ElementCount != n)) return null;
             GemmParams p;

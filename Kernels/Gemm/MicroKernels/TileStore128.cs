@@ -50,6 +50,7 @@ internal static unsafe class TileStore128
             case ActivationKind.Sigmoid: return Vector128<float>.One / (Vector128<float>.One + Vector128.Exp(-v));
             case ActivationKind.Tanh:
                 return Vector128<float>.One - Vector128.Create(2f) / (Vector128.Exp(v + v) + Vector128<float>.One);
+            case ActivationKind.Gelu: return Elementwise.GeluKernel.Gelu128(v);
             default: return v;
         }
     }

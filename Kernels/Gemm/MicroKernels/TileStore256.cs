@@ -55,6 +55,7 @@ internal static unsafe class TileStore256
             case ActivationKind.Tanh:
                 // 1 - 2/(e^{2x}+1): saturates cleanly to ±1 where e^{2x} overflows or underflows.
                 return Vector256<float>.One - Vector256.Create(2f) / (Vector256.Exp(v + v) + Vector256<float>.One);
+            case ActivationKind.Gelu: return Elementwise.GeluKernel.Gelu256(v);
             default: return v;
         }
     }

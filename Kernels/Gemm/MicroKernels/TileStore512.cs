@@ -55,6 +55,7 @@ internal static unsafe class TileStore512
             case ActivationKind.Tanh:
                 // 1 - 2/(e^{2x}+1): saturates cleanly to ±1 where e^{2x} overflows or underflows.
                 return Vector512<float>.One - Vector512.Create(2f) / (Vector512.Exp(v + v) + Vector512<float>.One);
+            case ActivationKind.Gelu: return Elementwise.GeluKernel.Gelu512(v);
             default: return v;
         }
     }

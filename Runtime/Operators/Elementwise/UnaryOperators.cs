@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using FastInfer.Ir;
+using FastInfer.Kernels.Elementwise;
 
 namespace FastInfer.Runtime.Operators.Elementwise;
 

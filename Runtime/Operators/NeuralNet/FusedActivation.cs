@@ -21,6 +21,7 @@ internal static class FusedActivation
         "LeakyRelu" => Activation.LeakyRelu(node.GetFloat(Alpha, 0.01f)),
         "Sigmoid" => new Activation(ActivationKind.Sigmoid),
         "Tanh" => new Activation(ActivationKind.Tanh),
+        "Gelu" => new Activation(ActivationKind.Gelu),
         var other => throw new InvalidModelException($"Node '{node.DisplayName}': unknown fused activation '{other}'."),
     };
 

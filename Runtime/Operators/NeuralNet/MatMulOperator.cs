@@ -6,7 +6,7 @@ namespace FastInfer.Runtime.Operators.NeuralNet;
 /// <summary>
 /// MatMul with NumPy semantics: 1-D operands promoted and the added axis removed, batch axes broadcast.
 /// A constant 2-D right operand (a weight) is packed once and the whole batch of left rows runs as one GEMM.
-/// Also serves the fused <c>fastinfer:MatMulAdd</c> (MatMul followed by a bias Add).
+/// Also serves the fused <c>fastinfer:MatMulAdd</c> (MatMul followed by a bias Add, and possibly a residual Add and a GELU).
 /// </summary>
 internal sealed unsafe class MatMulOperator : WeightGemmOperator
 {
@@ -16,7 +16,7 @@ internal sealed unsafe class MatMulOperator : WeightGemmOperator
     {
         yield return new("MatMul", (n, c) => new MatMulOperator(n, c.Options), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
         yield return new("fastinfer:MatMulAdd", (n, c) => new MatMulOperator(n, c.Options), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>(),
-            "MatMul with a per-column bias (input 2) and activation in the GEMM epilogue");
+            "MatMul with a per-column bias (input 2), an optional residual (input 3) and activation in the GEMM epilogue");
     }
 
     protected override StepAction PlanUnderIsa(PlanContext ctx)
@@ -36,38 +36,81 @@ internal sealed unsafe class MatMulOperator : WeightGemmOperator
         var outDims = batch.ToArray().ToList();
         if (sa.Rank > 1) outDims.Add(m);
         if (sb.Rank > 1) outDims.Add(n);
-        ctx.SetOutput(0, DataType.Float, new TensorShape(outDims.ToArray()));
+        var productShape = new TensorShape(outDims.ToArray());
 
         bool hasBias = ctx.HasInput(2);
         if (hasBias && ctx.InputShape(2).ElementCount != n) throw ctx.Fail($"bias {ctx.InputShape(2)} does not have {n} values");
         var activation = NeuralNet.FusedActivation.Read(ctx.Node);
 
-        // A weight: all of A's rows against one packed B.
+        // A fused residual (input 3, from MatMulEpilogueFusion): added in the epilogue when it is shaped like the
+        // product; otherwise (it broadcasts, or the GEMV path runs) added after the product, then the activation.
+        bool hasResidual = ctx.HasInput(3);
+        if (hasResidual) ctx.RequireType(3, DataType.Float);
+        var residualShape = hasResidual ? ctx.InputShape(3) : productShape;
+        var outShape = hasResidual ? Elementwise.Broadcast.Shape(productShape, residualShape) : productShape;
+        ctx.SetOutput(0, DataType.Float, outShape);
+
         var blas = Blas;
-        if (ctx.IsConstant(1) && sb.Rank == 2 && batchA.ElementCount == batch.ElementCount && blas is null)
+        bool weightPath = ctx.IsConstant(1) && sb.Rank == 2 && batchA.ElementCount == batch.ElementCount && blas is null;
+        int rows = weightPath ? checked((int)(batch.ElementCount * m)) : 0;
+        bool gemv = weightPath && GemvStep.Applies(rows) && outShape.Equals(productShape); // GEMV writes only the output
+        bool residualInEpilogue = hasResidual && residualShape.Equals(productShape) && !gemv;
+        if (hasResidual && !residualInEpilogue)
         {
-            int rows = checked((int)(batch.ElementCount * m));
-            if (GemvStep.Applies(rows)) return GemvStep.Create(ctx, false, k, n, n, hasBias ? 2 : -1, activation);
+            var product = PlanProduct(ctx, weightPath, gemv, rows, m, n, k, batchA, batchB, batch, hasBias, Activation.None, false, outShape.Equals(productShape));
+            return ResidualStep.After(product, productShape, residualShape, outShape, activation);
+        }
+        return PlanProduct(ctx, weightPath, gemv, rows, m, n, k, batchA, batchB, batch, hasBias, activation, residualInEpilogue, true);
+    }
+
+    /// <summary>
+    /// The product step: one GEMM (or GEMV) against a packed weight, or one GEMM per broadcast batch index.
+    /// It writes the output tensor, or the start of the workspace when <paramref name="intoOutput"/> is false.
+    /// </summary>
+    private StepAction PlanProduct(PlanContext ctx, bool weightPath, bool gemv, int rows, int m, int n, int k,
+        TensorShape batchA, TensorShape batchB, TensorShape batch, bool hasBias, Activation activation, bool residual, bool intoOutput)
+    {
+        long productFloats = batch.ElementCount * m * n;
+        if (weightPath)
+        {
+            if (gemv)
+            {
+                if (!intoOutput) throw ctx.Fail("a broadcasting residual after a matrix-vector product is not supported");
+                return GemvStep.Create(ctx, false, k, n, n, hasBias ? 2 : -1, activation);
+            }
             var packed = PackedWeight(false, k, n, (float*)ctx.InputValue(1).ConstantPointer, n);
+            if (!intoOutput) ctx.WorkspaceBytes = Math.Max(ctx.WorkspaceBytes, productFloats * sizeof(float));
             return (in StepArgs a) =>
             {
-                var ep = new GemmEpilogue { Activation = activation, Bias = hasBias ? a.InF(2) : null, BiasKind = hasBias ? BiasKind.PerColumn : BiasKind.None };
-                Sgemm.MultiplyPacked(rows, n, k, 1f, a.InF(0), k, packed, 0f, a.OutF(0), n, ep, a.Pool);
+                var ep = new GemmEpilogue
+                {
+                    Activation = activation, Bias = hasBias ? a.InF(2) : null, BiasKind = hasBias ? BiasKind.PerColumn : BiasKind.None,
+                    Residual = residual ? a.InF(3) : null, ResidualStride = n,
+                };
+                Sgemm.MultiplyPacked(rows, n, k, 1f, a.InF(0), k, packed, 0f, intoOutput ? a.OutF(0) : (float*)a.Workspace, n, ep, a.Pool);
             };
         }
 
         // General: one GEMM per broadcast batch index.
+        var blas = Blas;
         var plan = new Elementwise.Broadcast(batchA, batchB);
         long count = batch.ElementCount;
         long strideA = (long)m * k, strideB = (long)k * n, strideY = (long)m * n;
         var offsets = new (long A, long B)[count];
         for (long i = 0; i < count; i++) offsets[i] = (BatchOffset(plan, 0, i, batch), BatchOffset(plan, 1, i, batch));
+        if (!intoOutput) ctx.WorkspaceBytes = Math.Max(ctx.WorkspaceBytes, productFloats * sizeof(float));
         return (in StepArgs a) =>
         {
-            var ep = new GemmEpilogue { Activation = activation, Bias = hasBias ? a.InF(2) : null, BiasKind = hasBias ? BiasKind.PerColumn : BiasKind.None };
-            float* pa = a.InF(0), pb = a.InF(1), py = a.OutF(0);
+            float* pa = a.InF(0), pb = a.InF(1), py = intoOutput ? a.OutF(0) : (float*)a.Workspace, pr = residual ? a.InF(3) : null;
             for (long i = 0; i < offsets.Length; i++)
+            {
+                var ep = new GemmEpilogue
+                {
+                    Activation = activation, Bias = hasBias ? a.InF(2) : null, BiasKind = hasBias ? BiasKind.PerColumn : BiasKind.None,
+                    Residual = pr != null ? pr + i * strideY : null, ResidualStride = n,
+                };
                 GemmBackend.Multiply(blas, false, false, m, n, k, 1f, pa + offsets[i].A * strideA, k, pb + offsets[i].B * strideB, n, 0f, py + i * strideY, n, ep, a.Pool);
+            }
         };
     }
 

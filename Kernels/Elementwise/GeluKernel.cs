@@ -3,14 +3,15 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace FastInfer.Runtime.Operators.Elementwise;
+namespace FastInfer.Kernels.Elementwise;
 
 /// <summary>
 /// GELU, 0.5·x·(1 + erf(x/√2)), vectorized: erf from the Abramowitz–Stegun 7.1.26 form
 /// 1 − (a₁u + … + a₅u⁵)·e^(−z²), u = 1/(1 + p·z), absolute error below 1.5e-7, evaluated with TensorPrimitives
 /// over stack chunks so every pass is SIMD. The error is far below fp32 tolerances of a GELU's output.
+/// The per-vector forms also serve the GEMM epilogue (a GELU fused into a MatMul).
 /// </summary>
-internal static class GeluKernel
+public static class GeluKernel
 {
     private const int Chunk = 256;
     private const float P = 0.3275911f, A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f, A5 = 1.061405429f;
@@ -46,7 +47,7 @@ internal static class GeluKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Gelu512(Vector512<float> x)
+    public static Vector512<float> Gelu512(Vector512<float> x)
     {
         var ax = Vector512.Abs(x);
         var z = ax * Vector512.Create(0.70710678118654752f);
@@ -60,7 +61,7 @@ internal static class GeluKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Gelu256(Vector256<float> x)
+    public static Vector256<float> Gelu256(Vector256<float> x)
     {
         var ax = Vector256.Abs(x);
         var z = ax * Vector256.Create(0.70710678118654752f);
@@ -73,8 +74,32 @@ internal static class GeluKernel
         return Vector256.Create(0.5f) * Vector256.FusedMultiplyAdd(ax, erf, x);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Gelu128(Vector128<float> x)
+    {
+        var ax = Vector128.Abs(x);
+        var z = ax * Vector128.Create(0.70710678118654752f);
+        var u = Vector128<float>.One / Vector128.FusedMultiplyAdd(z, Vector128.Create(P), Vector128<float>.One);
+        var p = Vector128.FusedMultiplyAdd(u, Vector128.Create(A5), Vector128.Create(A4));
+        p = Vector128.FusedMultiplyAdd(p, u, Vector128.Create(A3));
+        p = Vector128.FusedMultiplyAdd(p, u, Vector128.Create(A2));
+        p = Vector128.FusedMultiplyAdd(p, u, Vector128.Create(A1));
+        var erf = Vector128<float>.One - p * u * Vector128.Exp(-(z * z));
+        return Vector128.Create(0.5f) * Vector128.FusedMultiplyAdd(ax, erf, x);
+    }
+
+    /// <summary>The same formula for one value (tails and scalar kernels).</summary>
+    public static float Gelu(float x)
+    {
+        float ax = MathF.Abs(x), z = ax * 0.70710678118654752f;
+        float u = 1f / (1f + P * z);
+        float p = ((((A5 * u + A4) * u + A3) * u + A2) * u + A1) * u;
+        float erf = 1f - p * MathF.Exp(-z * z);
+        return 0.5f * (x + ax * erf);
+    }
+
     /// <summary>The portable form: TensorPrimitives passes over stack chunks.</summary>
-    internal static void RowChunked(ReadOnlySpan<float> x, Span<float> y)
+    public static void RowChunked(ReadOnlySpan<float> x, Span<float> y)
     {
         Span<float> a = stackalloc float[Chunk];
         Span<float> u = stackalloc float[Chunk];
