@@ -83,7 +83,21 @@ internal static unsafe class UnaryOperators
         var shape = ctx.InputShape(0);
         ctx.SetOutput(0, DataType.Float, shape);
         long n = shape.ElementCount;
-        return (in StepArgs a) => f(new ReadOnlySpan<float>(a.InF(0), (int)n), new Span<float>(a.OutF(0), (int)n));
+        return (in StepArgs a) =>
+        {
+            var range = new FloatRange { F = f, X = a.InF(0), Y = a.OutF(0) };
+            ParallelRows.Run(a.Pool, n, 16384, ref range);
+        };
+    }
+
+    /// <summary>A row function over one slice of the elements (they are independent).</summary>
+    private unsafe struct FloatRange : IRowRange
+    {
+        public RowFunction F;
+        public float* X, Y;
+
+        public void Rows(long start, long end) =>
+            F(new ReadOnlySpan<float>(X + start, checked((int)(end - start))), new Span<float>(Y + start, checked((int)(end - start))));
     }
 
     private static StepAction Signed(PlanContext ctx, bool negate)

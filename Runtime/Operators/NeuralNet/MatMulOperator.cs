@@ -101,17 +101,46 @@ internal sealed unsafe class MatMulOperator : WeightGemmOperator
         if (!intoOutput) ctx.WorkspaceBytes = Math.Max(ctx.WorkspaceBytes, productFloats * sizeof(float));
         return (in StepArgs a) =>
         {
-            float* pa = a.InF(0), pb = a.InF(1), py = intoOutput ? a.OutF(0) : (float*)a.Workspace, pr = residual ? a.InF(3) : null;
-            for (long i = 0; i < offsets.Length; i++)
+            var body = new BatchedGemm
             {
-                var ep = new GemmEpilogue
-                {
-                    Activation = activation, Bias = hasBias ? a.InF(2) : null, BiasKind = hasBias ? BiasKind.PerColumn : BiasKind.None,
-                    Residual = pr != null ? pr + i * strideY : null, ResidualStride = n,
-                };
-                GemmBackend.Multiply(blas, false, false, m, n, k, 1f, pa + offsets[i].A * strideA, k, pb + offsets[i].B * strideB, n, 0f, py + i * strideY, n, ep, a.Pool);
+                Blas = blas, M = m, N = n, K = k, Offsets = offsets, StrideA = strideA, StrideB = strideB, StrideY = strideY,
+                A = a.InF(0), B = a.InF(1), Y = intoOutput ? a.OutF(0) : (float*)a.Workspace, Residual = residual ? a.InF(3) : null,
+                Bias = hasBias ? a.InF(2) : null, Activation = activation,
+            };
+            // Many small products (attention heads): one per task, each on one thread. Few: each product uses the pool.
+            if (blas is null && offsets.Length >= 2 * a.Pool.Concurrency && a.Pool.Concurrency > 1)
+            {
+                body.Pool = Kernels.Threading.WorkerPool.Serial;
+                a.Pool.For(offsets.Length, ref body);
+            }
+            else
+            {
+                body.Pool = a.Pool;
+                for (int i = 0; i < offsets.Length; i++) body.Invoke(i);
             }
         };
+    }
+
+    /// <summary>One output batch index of a broadcast batched MatMul.</summary>
+    private struct BatchedGemm : Kernels.Threading.IParallelBody
+    {
+        public Kernels.Blas.CblasProvider? Blas;
+        public Kernels.Threading.WorkerPool Pool;
+        public int M, N, K;
+        public (long A, long B)[] Offsets;
+        public long StrideA, StrideB, StrideY;
+        public float* A, B, Y, Residual, Bias;
+        public Activation Activation;
+
+        public void Invoke(int i)
+        {
+            var ep = new GemmEpilogue
+            {
+                Activation = Activation, Bias = Bias, BiasKind = Bias != null ? BiasKind.PerColumn : BiasKind.None,
+                Residual = Residual != null ? Residual + i * StrideY : null, ResidualStride = N,
+            };
+            GemmBackend.Multiply(Blas, false, false, M, N, K, 1f, A + Offsets[i].A * StrideA, K, B + Offsets[i].B * StrideB, N, 0f, Y + i * StrideY, N, ep, Pool);
+        }
     }
 
     /// <summary>Which batch matrix of operand <paramref name="input"/> feeds output batch index <paramref name="index"/>.</summary>

@@ -106,9 +106,22 @@ internal static unsafe class NormalizationOperators
         int len = checked((int)length);
         return (in StepArgs a) =>
         {
-            float* src = a.InF(0), dst = a.OutF(0);
-            for (long o = 0; o < outer; o++) SoftmaxRow(new ReadOnlySpan<float>(src + o * len, len), new Span<float>(dst + o * len, len), log);
+            var rows = new SoftmaxRows { X = a.InF(0), Y = a.OutF(0), Length = len, Log = log };
+            ParallelRows.Run(a.Pool, outer, 1 + 8192 / Math.Max(1, len), ref rows);
         };
+    }
+
+    private struct SoftmaxRows : IRowRange
+    {
+        public float* X, Y;
+        public int Length;
+        public bool Log;
+
+        public void Rows(long start, long end)
+        {
+            for (long o = start; o < end; o++)
+                SoftmaxRow(new ReadOnlySpan<float>(X + o * Length, Length), new Span<float>(Y + o * Length, Length), Log);
+        }
     }
 
     /// <summary>Numerically stable softmax of one contiguous row: exp(x - max) / Σ.</summary>
