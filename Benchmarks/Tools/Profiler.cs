@@ -49,7 +49,7 @@ public static unsafe class Profiler
         CblasProvider.TryLoad(out var blas, out string msg);
         Console.WriteLine($"CBLAS: {(blas != null ? blas.LibraryName : msg)}; OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE")}");
         using var pool = new WorkerPool(threads);
-        foreach (var shape in new[] { (256, 256, 256), (1024, 1024, 1024), (64, 12544, 147), (64, 3136, 576), (128, 784, 1152), (256, 196, 2304), (512, 49, 4608), (1, 1000, 512) })
+        foreach (var shape in new[] { (256, 256, 256), (1024, 1024, 1024), (64, 12544, 147), (64, 3136, 576), (128, 784, 1152), (256, 196, 2304), (512, 49, 4608), (1, 1000, 512), (128, 384, 384), (128, 1536, 384), (128, 384, 1536), (49, 512, 4608) })
         {
             var (m, n, k) = shape;
             var rnd = new Random(1);

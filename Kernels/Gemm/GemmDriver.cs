@@ -40,14 +40,14 @@ internal unsafe struct GemmDriver : IParallelBody
         int mTasks = 1, threads = pool.Concurrency;
         if (threads > 1)
         {
-            // Several tasks per thread so that uneven tiles balance out.
-            int want = 4 * threads;
-            if (BPacked == null && _n16 >= 2 * units * threads)
+            bool wideEnough = _n16 >= 2 * units * threads;
+            // A prepacked B that does not stay in one core's L2 streams from memory once per M task.
+            bool bStreams = BPacked != null && (long)K * N * sizeof(float) > GemmBlocking.L2Bytes / 2;
+            if (wideEnough && (BPacked == null || bStreams))
             {
-                // B is packed on the fly: split N only, so every block of B is packed once. Splitting M would have
-                // each M task pack the same block again (for a conv's im2col matrix, as much memory traffic as the
-                // product itself).
-                _nPer = Math.Min(GemmBlocking.NcUnits, Math.Max(units, RoundUp(Ceil(_n16, want), units)));
+                // Split N, one slice per thread: every block of B is packed (or streamed from memory) exactly once,
+                // and A — repacked or re-streamed by every N task — is walked only once per thread.
+                _nPer = Math.Min(GemmBlocking.NcUnits, RoundUp(Ceil(_n16, threads), units));
                 _nTasks = Ceil(_n16, _nPer);
             }
             else if (BPacked == null)
@@ -57,16 +57,11 @@ internal unsafe struct GemmDriver : IParallelBody
                 _mPer = Ceil(_mPanels, mTasks);
                 mTasks = Ceil(_mPanels, _mPer);
             }
-            else if ((long)M <= N && _n16 >= 2 * units * threads)
-            {
-                // B is a prepacked weight larger than A: split N, so each thread streams its own share of the
-                // weight once (an M split would have every thread read all of it). Wide tasks amortize packing A.
-                _nPer = Math.Min(GemmBlocking.NcUnits, Math.Max(2 * units, RoundUp(Ceil(_n16, 2 * threads), units)));
-                _nTasks = Ceil(_n16, _nPer);
-            }
             else
             {
-                // B is prepacked and A is the larger operand: split M first, so B blocks stay wide, then N.
+                // B is prepacked and cache-resident: split M (several tasks per thread so uneven tiles balance
+                // out; B blocks stay wide), then N.
+                int want = 4 * threads;
                 if (_nTasks < want)
                 {
                     mTasks = Math.Min(_mPanels, Ceil(want, _nTasks));
