@@ -76,6 +76,9 @@ internal unsafe struct GemmDriver : IParallelBody
                 }
             }
         }
+        // The caller's scratch exists before the loop even if the workers happen to take every task this time,
+        // so a later call on this thread never allocates it.
+        GemmScratch.Get();
         pool.For(mTasks * _nTasks, ref this);
     }
 
