@@ -25,7 +25,8 @@ internal sealed class Hdf5StructureCheck
     private readonly HashSet<ulong> _seenObjects = [];
     private readonly Stack<(ulong Node, ulong Heap, int Level)> _groupNodes = new();
     private readonly Stack<(ulong Node, int Dims, int Level)> _chunkNodes = new();
-    private readonly HashSet<(ulong, ulong)> _seenNodes = []; // (node, heap or dimensionality)
+    private readonly Dictionary<(ulong, ulong), int> _treeNodes = []; // (node, heap or dimensionality) → its level
+    private readonly HashSet<(ulong, ulong)> _symbolNodes = [];        // (node, heap)
     private readonly Dictionary<ulong, byte[]> _heaps = [];
     private long _metadataBytes, _metadataBudget;
     private int _messages;
@@ -327,13 +328,20 @@ internal sealed class Hdf5StructureCheck
 
     /// <summary>
     /// Reads a version 1 B-tree node header and checks its type and level: the level must be one less than the parent's,
-    /// so no node can lead back to an ancestor, and each (node, context) pair is visited once.
+    /// so no node can lead back to an ancestor (PureHDF follows a child by its own level, so a node listing itself
+    /// recursed until the stack overflowed). Each (node, context) pair is read once; reached again, its recorded level
+    /// must still be the one expected. Returns false when the node was checked already.
     /// </summary>
     private bool NodeHeader(ulong node, ulong context, int expectedLevel, int nodeType, string what,
         out int level, out int entries)
     {
         level = entries = 0;
-        if (!_seenNodes.Add((node, context))) return false; // shared subtree: checked already
+        if (_treeNodes.TryGetValue((node, context), out int seen))
+        {
+            if (expectedLevel >= 0 && seen != expectedLevel)
+                throw Hdf5Check.Corrupt(what, node, $"level {seen} where its parent needs {expectedLevel} (a cycle or a corrupt tree)");
+            return false;
+        }
         var head = Block(node, 8, what);
         if (BinaryPrimitives.ReadUInt32LittleEndian(head) != 0x45455254) // "TREE"
             throw Hdf5Check.Corrupt(what, node, "the 'TREE' signature is missing");
@@ -343,6 +351,7 @@ internal sealed class Hdf5StructureCheck
         if (expectedLevel >= 0 && level != expectedLevel)
             throw Hdf5Check.Corrupt(what, node, $"level {level} where its parent needs {expectedLevel} (a cycle or a corrupt tree)");
         if (level > MaxBTreeLevel) throw Hdf5Check.Corrupt(what, node, $"level {level} is over {MaxBTreeLevel}");
+        _treeNodes[(node, context)] = level;
         return true;
     }
 
@@ -372,7 +381,7 @@ internal sealed class Hdf5StructureCheck
     {
         const string what = "symbol table node";
         if (!_bytes.Holds(node, 8)) throw Hdf5Check.Corrupt(what, at, $"the group B-tree points at byte {node}, outside the file");
-        if (!_seenNodes.Add((node, heapAddress))) return;
+        if (!_symbolNodes.Add((node, heapAddress))) return;
         var head = Block(node, 8, what);
         if (BinaryPrimitives.ReadUInt32LittleEndian(head) != 0x444F4E53) // "SNOD"
             throw Hdf5Check.Corrupt(what, node, "the 'SNOD' signature is missing");
