@@ -252,7 +252,9 @@ internal static class Hdf5Messages
         switch (linkType)
         {
             case 0: walk.QueueObject(c.U64(), $"link '{shown}'", at); break;
-            case 1: c.Take(c.U16()); break; // soft link: a path inside this file
+            // PureHDF resolves a soft link's path each time it is used, with no depth limit: a link naming itself
+            // overflowed its stack. Keras never writes soft links.
+            case 1: throw Hdf5Check.Unsupported("link message", at, $"a soft link ('{shown}')");
             case 64: throw Hdf5Check.Unsupported("link message", at, $"an external link ('{shown}' points into another file)");
             default: throw Hdf5Check.Unsupported("link message", at, $"link type {linkType} ('{shown}')");
         }

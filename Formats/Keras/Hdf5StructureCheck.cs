@@ -326,6 +326,12 @@ internal sealed class Hdf5StructureCheck
             throw Hdf5Check.Corrupt(what, at, $"a name at offset {offset} of its {heap.Length}-byte local heap is outside it or has no terminating NUL");
     }
 
+    private static string HeapString(byte[] heap, ulong offset)
+    {
+        int start = (int)offset, end = Array.IndexOf(heap, (byte)0, start);
+        return System.Text.Encoding.UTF8.GetString(heap, start, Math.Min(end - start, 80));
+    }
+
     /// <summary>
     /// Reads a version 1 B-tree node header and checks its type and level: the level must be one less than the parent's,
     /// so no node can lead back to an ancestor (PureHDF follows a child by its own level, so a node listing itself
@@ -403,7 +409,8 @@ internal sealed class Hdf5StructureCheck
                     QueueObject(header, "a group entry", entryAt);
                     QueueGroup(scratchA, scratchB, entryAt); // the cached B-tree and heap of a child group
                     break;
-                case 2: HeapName(heap, scratchA & 0xFFFFFFFF, what, entryAt); break; // soft link: its target's name offset
+                case 2: // a soft link: PureHDF resolves it with no depth limit (one naming itself overflowed its stack)
+                    throw Hdf5Check.Unsupported(what, entryAt, $"a soft link ('{HeapString(heap, name)}')");
                 default: throw Hdf5Check.Corrupt(what, entryAt, $"cache type {cacheType} (0 to 2 expected)");
             }
         }

@@ -8,7 +8,7 @@ namespace FastInfer.Tests.Formats.Keras;
 /// <summary>
 /// Hostile HDF5 structures, each made by patching a few bytes of a real Keras file
 /// (dl4j_dense_softmax/simple_sparse_xent_mlp_keras_2_model.h5, written by h5py): unchecked, PureHDF 2.2 overflows its
-/// stack on the two cycles, loops over a billion elements on the oversized attribute, and allocates 2 GB for the
+/// stack on the two cycles and the self-naming soft link, loops over a billion elements on the oversized attribute, and allocates 2 GB for the
 /// local heap. The structure check (Formats/Keras/Hdf5StructureCheck.cs) must reject each before PureHDF opens the
 /// file, naming the structure and its byte offset. The offsets below are those of that file's root group.
 /// </summary>
@@ -87,6 +87,18 @@ public class Hdf5HostileStructureTests
         var e = Assert.Throws<ModelFormatException>(() => LoadPatched(b => U64(b, 0x1810, 1UL << 40)));
         Assert.Contains("at byte 6152", e.Message);
         Assert.Contains("outside the file", e.Message);
+    }
+
+    [KerasSharedFact]
+    public void A_soft_link_is_refused()
+    {
+        // 'model_weights' (the entry at 6152) turned into a soft link to its own name: PureHDF resolved it forever.
+        var e = Assert.Throws<ModelFormatException>(() => LoadPatched(b =>
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(0x1818), 2); // cache type: symbolic link
+            U64(b, 0x1820, 8);                                              // link value: heap offset of "model_weights"
+        }));
+        Assert.Contains("symbol table node at byte 6152 uses a soft link ('model_weights')", e.Message);
     }
 
     private static void U64(byte[] b, int at, ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(at), value);
