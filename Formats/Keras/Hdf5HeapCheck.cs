@@ -11,6 +11,9 @@ namespace FastInfer.Formats.Keras;
 internal static class Hdf5HeapCheck
 {
     private static ReadOnlySpan<byte> HdfMagic => [0x89, (byte)'H', (byte)'D', (byte)'F', (byte)'\r', (byte)'\n', 0x1a, (byte)'\n'];
+    // The full 8 bytes, so that weight values almost never look like a collection. PureHDF ignores the 3 reserved
+    // bytes, so a collection with them set escapes this scan: those that attributes refer to are checked by
+    // Hdf5StructureCheck through CheckReferenced.
     private static ReadOnlySpan<byte> Signature => "GCOL\u0001\0\0\0"u8;
     private const int HeaderBytes = 16;   // signature, version, reserved, collection size (8-byte lengths)
 
@@ -41,6 +44,15 @@ internal static class Hdf5HeapCheck
         }
     }
 
+    /// <summary>A collection a variable-length value points at: it must be one (signature, version 1) and be sound.</summary>
+    public static void CheckReferenced(ulong address, Hdf5Bytes bytes, ulong at)
+    {
+        Span<byte> head = stackalloc byte[5];
+        if (!bytes.Holds(address, HeaderBytes) || bytes.Read((long)address, head) < 5 || !head[..4].SequenceEqual("GCOL"u8) || head[4] != 1)
+            throw Hdf5Check.Corrupt("global heap reference", at, $"it points at byte {address}, where there is no version 1 global heap collection");
+        CheckCollection((long)address, bytes);
+    }
+
     private static void CheckCollection(long start, Hdf5Bytes bytes)
     {
         long fileLength = bytes.Length;
@@ -57,7 +69,9 @@ internal static class Hdf5HeapCheck
             ushort index = BinaryPrimitives.ReadUInt16LittleEndian(obj);
             if (index == 0) return; // the free-space object ends the list
             ulong objectSize = BinaryPrimitives.ReadUInt64LittleEndian(obj[8..]);
-            if (objectSize > (ulong)(end - pos - 16))
+            // Padded to 8 bytes, as PureHDF steps over it: an object ending past its collection made PureHDF's unsigned
+            // count of the bytes left wrap around, and it read on past the collection.
+            if (objectSize > (ulong)(end - pos - 16) || ((objectSize + 7) & ~7UL) > (ulong)(end - pos - 16))
                 throw Hdf5Check.Corrupt("global heap object", (ulong)pos, $"object {index} declares {objectSize} bytes, more than its collection at byte {start} holds");
             pos += 16 + (long)((objectSize + 7) & ~7UL);
         }

@@ -53,7 +53,7 @@ internal static class Hdf5Messages
             case 0x07: throw Hdf5Check.Unsupported(what, at, "raw data in external files");
             case 0x08: Layout(walk, ref c, ref facts); break;
             case 0x0B: FilterPipeline(ref c); facts.Filtered = true; break;
-            case 0x0C: Attribute(ref c); break;
+            case 0x0C: Attribute(walk, ref c); break;
             case 0x0D:
                 if (data.IndexOf((byte)0) < 0) throw Hdf5Check.Corrupt(what, at, "the comment has no terminating NUL");
                 break;
@@ -161,7 +161,7 @@ internal static class Hdf5Messages
         c.Skip(pad ? Pad8(length) : length);
     }
 
-    private static void Attribute(ref Hdf5Cursor c)
+    private static void Attribute(Hdf5StructureCheck walk, ref Hdf5Cursor c)
     {
         ulong at = c.FileOffset;
         byte version = c.U8();
@@ -180,6 +180,7 @@ internal static class Hdf5Messages
         if (version == 1) c.Skip(Pad8(nameSize) - nameSize);
 
         int typeStart = c.Position;
+        bool variableLength = ReadClass(ref c) == 9;
         uint elementSize = Datatype(ref c, 0);
         if (c.Position - typeStart > typeSize)
             throw Hdf5Check.Corrupt("attribute message", at, $"attribute '{name}': its datatype takes {c.Position - typeStart} bytes, more than the {typeSize} declared");
@@ -197,6 +198,29 @@ internal static class Hdf5Messages
         if (bytes > (ulong)c.Remaining)
             throw Hdf5Check.Corrupt("attribute message", at,
                 $"attribute '{name}' declares {count} elements of {elementSize} bytes ({bytes} bytes) but its message holds {c.Remaining}");
+
+        // Variable-length values (Keras' model_config and other strings) live in global heap collections; each
+        // element is a heap ID: length (4), collection address (8), object index (4). PureHDF follows each.
+        if (variableLength && elementSize == 16)
+        {
+            for (ulong i = 0; i < count; i++)
+            {
+                ulong idAt = c.FileOffset;
+                c.Skip(4);
+                ulong collection = c.U64();
+                c.Skip(4);
+                if (collection != 0 && collection != Hdf5Cursor.Undefined) walk.CheckGlobalHeap(collection, idAt);
+            }
+        }
+    }
+
+    /// <summary>The class of the datatype at the cursor, without moving it.</summary>
+    private static int ReadClass(ref Hdf5Cursor c)
+    {
+        int position = c.Position;
+        int cls = c.U8() & 0x0F;
+        c.MoveTo((ulong)position);
+        return cls;
     }
 
     private static void FillValue(ref Hdf5Cursor c)

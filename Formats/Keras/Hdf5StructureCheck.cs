@@ -28,6 +28,7 @@ internal sealed class Hdf5StructureCheck
     private readonly Dictionary<(ulong, ulong), int> _treeNodes = []; // (node, heap or dimensionality) → its level
     private readonly HashSet<(ulong, ulong)> _symbolNodes = [];        // (node, heap)
     private readonly Dictionary<ulong, byte[]> _heaps = [];
+    private readonly HashSet<ulong> _globalHeaps = [];
     private long _metadataBytes, _metadataBudget;
     private int _messages;
 
@@ -269,6 +270,12 @@ internal sealed class Hdf5StructureCheck
                 break;
             }
         }
+    }
+
+    /// <summary>A global heap collection an attribute's variable-length value points at (each checked once).</summary>
+    public void CheckGlobalHeap(ulong address, ulong at)
+    {
+        if (_globalHeaps.Add(address)) Hdf5HeapCheck.CheckReferenced(address, _bytes, at);
     }
 
     public void QueueGroup(ulong btree, ulong heap, ulong at)

@@ -101,6 +101,20 @@ public class Hdf5HostileStructureTests
         Assert.Contains("symbol table node at byte 6152 uses a soft link ('model_weights')", e.Message);
     }
 
+    [KerasSharedFact]
+    public void A_global_heap_object_larger_than_its_collection_is_rejected_even_with_reserved_bytes_set()
+    {
+        // The collection at 2048 holds the root's variable-length strings; object 1 (keras_version) starts at 2064.
+        // A set reserved byte hides the collection from the signature scan; the attribute's heap ID still leads to it.
+        var e = Assert.Throws<ModelFormatException>(() => LoadPatched(b =>
+        {
+            b[2048 + 5] = 1;
+            U64(b, 2064 + 8, 0x7FFFFFF0);
+        }));
+        Assert.Contains("global heap object at byte 2064", e.Message);
+        Assert.Contains("object 1 declares 2147483632 bytes", e.Message);
+    }
+
     private static void U64(byte[] b, int at, ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(at), value);
 
     /// <summary>
