@@ -134,7 +134,7 @@ public static class KerasReader
 
     private static NativeFile OpenHdf5(string path)
     {
-        Hdf5HeapCheck.Check(path);
+        Hdf5Check.Check(path);
         // Through a FileStream: PureHDF's own file opening reads large contiguous datasets about 30x slower.
         FileStream? fs = null;
         try

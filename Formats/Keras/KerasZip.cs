@@ -42,7 +42,7 @@ internal static class KerasZip
             }
             // The weights are read from the zip in place (or from a temporary inflated copy), never into one big array.
             var weights = entry is null ? null : ZipEntryStreams.OpenSeekable(path, entry, limits);
-            if (weights is not null) Hdf5HeapCheck.Check(weights, path);
+            if (weights is not null) Hdf5Check.Check(weights, path);
             using var h5 = weights is null ? null : KerasReader.OpenHdf5(weights, path);
             var graph = KerasReader.Build(cfg.RootElement, path, limits, version ?? "3", (model, file) =>
                 h5 is null ? new EmptyWeightSource() : new Keras3WeightSource(h5, model.ModelLayers, limits, file));

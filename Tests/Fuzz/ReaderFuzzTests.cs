@@ -8,8 +8,9 @@ namespace FastInfer.Tests.Fuzz;
 /// loads or is rejected with the reader's documented exception — never another type, a hang or an allocation over
 /// the bound. Saved regression inputs (Tests/Fuzz/corpus/&lt;target&gt;/) are replayed on every run.
 /// </summary>
-/// Runs alone (not beside other test classes): a few mutated HDF5 inputs make PureHDF allocate gigabytes before it
-/// rejects them, and under memory and CPU pressure from parallel tests such a case can overrun the per-case hang timeout.
+/// Runs alone (not beside other test classes): allocation is measured per thread and the hang timeout is wall-clock,
+/// so CPU and memory pressure from parallel tests would blur both. (Before Formats/Keras/Hdf5Check.cs, some mutated
+/// HDF5 inputs made PureHDF allocate gigabytes before rejecting them.)
 [Collection(FuzzCollection.Name)]
 public class ReaderFuzzTests(ITestOutputHelper output)
 {
