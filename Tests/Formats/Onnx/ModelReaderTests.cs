@@ -6,7 +6,7 @@ using Xunit;
 namespace FastInfer.Tests.Formats.OnnxTests;
 
 /// <summary><see cref="ModelReader"/> picks the reader from the file's first bytes.</summary>
-[Collection(nameof(ModelReaderTests))] // the loader hooks are static; keep these tests from running alongside each other
+[Collection(ModelReaderCollection.Name)]
 public class ModelReaderTests
 {
     private static void WithFile(byte[] bytes, Action<string> test)
@@ -61,4 +61,14 @@ public class ModelReaderTests
         WithFile([], p => Assert.Contains("empty", Assert.Throws<ModelFormatException>(() => ModelReader.Load(p)).Message));
         WithFile([0x08], p => Assert.Throws<ModelFormatException>(() => ModelReader.Load(p)));
     }
+}
+
+/// <summary>
+/// The loader hooks are static and these tests swap them, so they run alone: alongside the Keras tests a swapped-out
+/// Keras loader made those fail ("KerasLoader is not set").
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ModelReaderCollection
+{
+    public const string Name = "Model reader hooks (runs alone)";
 }
