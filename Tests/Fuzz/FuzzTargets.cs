@@ -48,11 +48,11 @@ internal static class FuzzTargets
         new("onnx-tensor", bytes => OnnxTensorFile.Read(bytes, limits: Limits, sourceName: "fuzz.pb").Dispose(),
             FuzzCorpus.OnnxTensors, IsModelFormat, Cases: 8000, MaxAllocatedBytes: 16 << 20),
         // Legacy Keras HDF5 files (PureHDF underneath): the structure, attributes and datasets.
-        new("keras-h5", bytes => KerasFromBytes(bytes, ".h5"), FuzzCorpus.KerasH5, IsModelFormat, Cases: 1000, MaxAllocatedBytes: PureHdfBound),
+        new("keras-h5", bytes => KerasFromBytes(bytes, ".h5"), FuzzCorpus.KerasH5, IsModelFormat, Cases: 3000, MaxAllocatedBytes: PureHdfBound),
         // Keras 3 .keras zips, raw bytes: the zip directory, entry headers and the compressed streams.
-        new("keras-zip", bytes => KerasFromBytes(bytes, ".keras"), FuzzCorpus.KerasZip, IsModelFormat, Cases: 1000, MaxAllocatedBytes: PureHdfBound),
+        new("keras-zip", bytes => KerasFromBytes(bytes, ".keras"), FuzzCorpus.KerasZip, IsModelFormat, Cases: 3000, MaxAllocatedBytes: PureHdfBound),
         // Keras 3 .keras zips whose config.json is mutated and re-zipped: reaches the JSON config and the converter.
-        new("keras-config", bytes => KerasFromBytes(bytes, ".keras"), FuzzCorpus.KerasConfig, IsModelFormat, Cases: 1000, MaxAllocatedBytes: PureHdfBound,
+        new("keras-config", bytes => KerasFromBytes(bytes, ".keras"), FuzzCorpus.KerasConfig, IsModelFormat, Cases: 3000, MaxAllocatedBytes: PureHdfBound,
             Mutate: FuzzCorpus.MutateKerasConfig),
         // PNG/BMP images as the CLI decodes them (StbImageSharp, behind a header check of the dimensions).
         new("image", ImageDecode.Load, FuzzCorpus.Images, ImageDecode.IsDocumented, Cases: 2000, MaxAllocatedBytes: 64 << 20),
