@@ -129,6 +129,17 @@ public sealed class NativeAotBinary : IDisposable
 public sealed class AotFactAttribute : FactAttribute
 {
     public AotFactAttribute() { if (NativeAotBinary.SkipReason is { } reason) Skip = reason; }
+
+    /// <summary>Also skip when shared/keras-models is absent (as <c>KerasSharedFact</c> does).</summary>
+    public bool NeedsKerasModels
+    {
+        get => false;
+        set
+        {
+            if (value && Skip is null && FastInfer.Tests.Formats.Keras.KerasShared.Root is null)
+                Skip = "shared/keras-models was not found above the test binaries; set FASTINFER_SHARED to the shared folder";
+        }
+    }
 }
 
 /// <summary>A theory that runs only when a NativeAOT binary is asked for (see <see cref="NativeAotBinary"/>).</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using FastInfer.Formats.Npy;
+using FastInfer.Tests.Formats.Keras;
 using FastInfer.Tests.Formats.OnnxTests;
 using FastInfer.Tests.Support;
 using Xunit;
@@ -10,7 +11,7 @@ namespace FastInfer.Tests.Cli;
 /// <summary>
 /// The NativeAOT <c>fastinfer</c> binary (published by <c>.ci/run</c>, see <see cref="NativeAotBinary"/>) against the JIT
 /// build of the same program run in-process: <c>run</c>, <c>convert</c>, <c>inspect</c> and <c>bench</c> on the seed CNN
-/// and ResNet-18, every native run in an environment without .NET. The native build is compiled for x86-64-v3 (AVX2) while
+/// and ResNet-18 (and Keras files), every native run in an environment without .NET. The native build is compiled for x86-64-v3 (AVX2) while
 /// the JIT picks the best ISA of the machine, so outputs are compared within the fp32 tolerance (rtol 1e-3, atol 1e-4),
 /// and files the writers produce (ISA-independent) byte for byte.
 /// </summary>
@@ -190,6 +191,58 @@ public class NativeAotTests(NativeAotBinary aot, ITestOutputHelper log) : IClass
         var en = expected["images"]!.AsArray().Select(i => (float)(double)i!["norm"]!).ToArray();
         var an = actual["images"]!.AsArray().Select(i => (float)(double)i!["norm"]!).ToArray();
         TensorAssert.Close(en, an, Rtol, Atol, "embedding norms");
+    }
+
+    [AotFact(NeedsKerasModels = true)]
+    public void KerasFilesLoadInTheNativeBuild()
+    {
+        // PureHDF reaches its typed readers through MakeGenericMethod; tools/FastInfer.Cli/Aot/PureHDF.rd.xml has them compiled.
+        // Keras's own expected outputs are the oracle here.
+        string dir0 = KerasShared.Path("dl4j_cnn_batch_norm");
+        var (code, stdout, stderr) = aot.Run("check", Path.Combine(dir0, "cnn_batch_norm.h5"), "--input", Path.Combine(dir0, "input.npy"),
+            "--reference-output", Path.Combine(dir0, "predictions.npy"), "--json");
+        Assert.True(code == 0, stdout + stderr);
+        Assert.True((bool)JsonNode.Parse(stdout)!["passed"]!, stdout);
+
+        // Keras 3 (.keras, a zip around HDF5): run on a photo and convert to ONNX, against the JIT build.
+        using var dir = new CliHarness.TempDir();
+        string model = KerasShared.Path("keras3_mnist_cnn", "mnist_model.keras"), image = KerasShared.Path("keras3_mnist_cnn", "8.png");
+        string jitOut = dir.File("jit"), aotOut = dir.File("aot");
+        var jit = CliHarness.Invoke("run", model, "--input", image, "--scale", "1/255", "--grayscale", "-o", jitOut, "--threads", "1");
+        Assert.True(jit.Code == 0, jit.ToString());
+        AssertNativeOk(aot.Run("run", model, "--input", image, "--scale", "1/255", "--grayscale", "-o", aotOut, "--threads", "1"));
+        AssertSameOutputs(jitOut, aotOut, "mnist_model.keras");
+        string jitOnnx = dir.File("jit.onnx"), aotOnnx = dir.File("aot.onnx");
+        jit = CliHarness.Invoke("convert", model, "-o", jitOnnx);
+        Assert.True(jit.Code == 0, jit.ToString());
+        AssertNativeOk(aot.Run("convert", model, "-o", aotOnnx));
+        Assert.True(File.ReadAllBytes(jitOnnx).AsSpan().SequenceEqual(File.ReadAllBytes(aotOnnx)), "mnist_model.keras: the native build's ONNX differs from the JIT build's");
+    }
+
+    [AotTheory]
+    [InlineData("float64")]
+    [InlineData("float16")]
+    public void KerasWeightsOfOtherFloatWidthsLoadInTheNativeBuild(string dtype)
+    {
+        // The float64 and float16 reads go through other generic instantiations of PureHDF's readers (see PureHDF.rd.xml).
+        using var dir = new CliHarness.TempDir();
+        var rng = new Random(7);
+        var k = KerasAssert.Random(rng, 6, 4);
+        var b = KerasAssert.Random(rng, 4);
+        SynthLayer[] layers =
+        [
+            new("d", "Dense", SyntheticKerasFiles.Cfg(("batch_input_shape", new object?[] { null, 6 }), ("units", 4), ("activation", "tanh")),
+                [("kernel", k), ("bias", b)]),
+        ];
+        string model = dir.File($"dense_{dtype}.h5");
+        SyntheticKerasFiles.WriteLegacy(model, SyntheticKerasFiles.SequentialConfig(layers), layers, "2.3.1", dtype: dtype);
+        string x = dir.File("x.npy");
+        NpyWriter.Write(x, NpyArray.Create<float>(TensorAssert.RandomFloats(2 * 6, 9), 2, 6));
+        string jitOut = dir.File("jit"), aotOut = dir.File("aot");
+        var jit = CliHarness.Invoke("run", model, "--input", x, "-o", jitOut, "--threads", "1");
+        Assert.True(jit.Code == 0, jit.ToString());
+        AssertNativeOk(aot.Run("run", model, "--input", x, "-o", aotOut, "--threads", "1"));
+        AssertSameOutputs(jitOut, aotOut, $"{dtype} Dense");
     }
 
     private static float[] Flatten(JsonArray rows) =>
