@@ -52,8 +52,7 @@ public unsafe class ConvBenchmarks
         using var bias = new AlignedBuffer(m * 4);
         _w = new ConvWeights(m, _s.InChannelsPerGroup, k, k, _s.Group, w.Floats, bias.Floats);
         _algorithm = Conv2D.Choose(_s, Winograd);
-        if (_algorithm == ConvAlgorithm.Winograd) _w.PrepareWinograd();
-        if (_algorithm == ConvAlgorithm.PixelRowsGemm) _w.PrepareTransposed();
+        _w.PrepareFor(_algorithm);
         _x = new AlignedBuffer((long)c * h * h * 4);
         for (long i = 0; i < (long)c * h * h; i++) _x.Floats[i] = (float)rnd.NextDouble();
         _y = new AlignedBuffer((long)m * _s.OutHeight * _s.OutWidth * 4);

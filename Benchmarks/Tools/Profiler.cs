@@ -32,6 +32,7 @@ public static unsafe class Profiler
         if (what is "steps") Steps(threads, reps);
         if (what is "pool") PoolProbe.Run(threads, reps);
         if (what is "minilm") StepsMiniLm(threads, reps);
+        if (what is "model") StepsModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? throw new ArgumentException("set FASTINFER_PROFILE_MODEL"), threads, reps);
         if (what is "seedcnn") Compare("seed CNN 32x32x3", global::FastInfer.Tests.Support.SeedCnn.Build(32, 32, 3), 32, 2f, threads, reps);
     }
 
@@ -96,8 +97,7 @@ public static unsafe class Profiler
             using var x = Fill((long)s.InChannels * s.InHeight * s.InWidth, rnd);
             using var y = new AlignedBuffer((long)s.OutChannels * s.OutHeight * s.OutWidth * 4);
             var algorithm = Conv2D.Choose(s, allowWinograd: Environment.GetEnvironmentVariable("FASTINFER_WINOGRAD") != "0");
-            if (algorithm == ConvAlgorithm.Winograd) weights.PrepareWinograd();
-            if (algorithm == ConvAlgorithm.PixelRowsGemm) weights.PrepareTransposed();
+            weights.PrepareFor(algorithm);
             using var ws = new AlignedBuffer(Math.Max(64, Conv2D.WorkspaceBytes(s, algorithm)));
             var t = new List<double>();
             for (int r = 0; r < reps + 3; r++)
@@ -106,7 +106,7 @@ public static unsafe class Profiler
                 Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool, algorithm);
                 if (r >= 3) t.Add(sw.Elapsed.TotalSeconds);
             }
-            string label = name + (algorithm == ConvAlgorithm.Winograd ? " [W]" : algorithm == ConvAlgorithm.PixelRowsGemm ? " [T]" : "");
+            string label = name + (algorithm == ConvAlgorithm.Winograd ? " [W]" : algorithm == ConvAlgorithm.PixelRowsGemm ? " [T]" : algorithm == ConvAlgorithm.DirectSmall ? " [D]" : "");
             double min = t.Min(), med = Median(t), f = 2.0 * s.MultiplyAdds / 1e9;
             total += med; totalMin += min; totalFlops += f;
             Console.WriteLine($"{label,-34} p50 {med * 1e3,7:F3} ms  min {min * 1e3,7:F3} ms {f / min,6:F1} GFLOP/s at min ({100 * f / min / peak / threads:F0}% of peak)");
@@ -156,6 +156,28 @@ public static unsafe class Profiler
         Console.WriteLine($"MiniLM seq {seq} t={threads}: Run p50 {Median(plain):F2} ms, min {plain.Min():F2} ms (no profiling hooks)");
         StepProfiler.Run(session, inputs, outs, reps);
         foreach (var o in outs) o.Tensor.Dispose();
+    }
+
+    /// <summary>Per-step times of any model with float inputs of fixed shape (FASTINFER_PROFILE_MODEL=path).</summary>
+    public static void StepsModel(string path, int threads, int reps)
+    {
+        using var session = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads });
+        var rnd = new Random(5);
+        var tensors = new List<Tensor>();
+        var inputs = session.Inputs.Select(i =>
+        {
+            var shape = session.DefaultShape(i);
+            var data = new float[shape.Aggregate(1, (a, d) => a * d)];
+            for (int k = 0; k < data.Length; k++) data[k] = (float)rnd.NextDouble();
+            var t = Tensor.FromArray(data, shape);
+            tensors.Add(t);
+            return new NamedTensor(i.Name, t);
+        }).ToArray();
+        var outs = session.Run(inputs);
+        session.Run(inputs, outs);
+        StepProfiler.Run(session, inputs, outs, reps);
+        foreach (var o in outs) o.Tensor.Dispose();
+        foreach (var t in tensors) t.Dispose();
     }
 
     private static string ResNetPath => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages",

@@ -33,7 +33,7 @@ public sealed unsafe class NativeMemoryBlock : MemoryBlock
         // Round up so vector loads that read a whole last register never leave the block.
         nuint size = (nuint)((byteLength + Alignment - 1) / Alignment * Alignment);
         if (size == 0) size = Alignment;
-        _pointer = NativeMemory.AlignedAlloc(size, Alignment);
+        _pointer = FastInfer.Memory.NativeAllocation.Alloc(size, Alignment);
         if (zero) NativeMemory.Clear(_pointer, size);
         GC.AddMemoryPressure(Math.Max(1, byteLength));
     }
@@ -44,7 +44,7 @@ public sealed unsafe class NativeMemoryBlock : MemoryBlock
     public override void Dispose()
     {
         if (_pointer == null) return;
-        NativeMemory.AlignedFree(_pointer);
+        FastInfer.Memory.NativeAllocation.Free(_pointer);
         _pointer = null;
         GC.RemoveMemoryPressure(Math.Max(1, _length));
         GC.SuppressFinalize(this);

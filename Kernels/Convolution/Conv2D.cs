@@ -11,7 +11,8 @@ namespace FastInfer.Kernels.Convolution;
 /// <item>depthwise (group = C = M): direct, vectorized along the output row, no workspace;</item>
 /// <item>1×1 stride 1, no padding: no im2col, the input already is the column matrix;</item>
 /// <item>everything else (strided 1×1 included, where im2col is a plain gather): im2col + packed GEMM;</item>
-/// <item>3×3 stride 1, when asked for with <see cref="ConvAlgorithm.Winograd"/>: <see cref="WinogradF43"/>.</item>
+/// <item>3×3 stride 1, when asked for with <see cref="ConvAlgorithm.Winograd"/>: <see cref="WinogradF43"/>;</item>
+/// <item>few input channels, stride 1 (a first layer): <see cref="DirectSmallConv"/>, no im2col.</item>
 /// </list>
 /// </summary>
 public static unsafe class Conv2D
@@ -22,6 +23,7 @@ public static unsafe class Conv2D
     /// </summary>
     public static ConvAlgorithm Choose(in ConvShape s, bool allowWinograd)
     {
+        if (DirectSmallConv.Applies(s)) return ConvAlgorithm.DirectSmall;
         if (allowWinograd && WinogradF43.IsProfitable(s)) return ConvAlgorithm.Winograd;
         if (UsesPixelRows(s)) return ConvAlgorithm.PixelRowsGemm;
         return ConvAlgorithm.Gemm;
@@ -38,6 +40,7 @@ public static unsafe class Conv2D
     public static long WorkspaceBytes(in ConvShape s, ConvAlgorithm algorithm) => algorithm switch
     {
         ConvAlgorithm.Winograd => WinogradF43.WorkspaceBytes(s),
+        ConvAlgorithm.DirectSmall => 0,
         ConvAlgorithm.PixelRowsGemm => WorkspaceBytes(s) + ((long)s.OutHeight * s.OutWidth * s.OutChannels + 16) * sizeof(float),
         _ => WorkspaceBytes(s),
     };
@@ -47,6 +50,7 @@ public static unsafe class Conv2D
         float* workspace, WorkerPool pool, ConvAlgorithm algorithm)
     {
         if (algorithm == ConvAlgorithm.Winograd) WinogradF43.Run(s, weights, x, y, residual, activation, workspace, pool);
+        else if (algorithm == ConvAlgorithm.DirectSmall) DirectSmallConv.Run(s, weights, x, y, residual, activation, pool);
         else if (algorithm == ConvAlgorithm.PixelRowsGemm) RunPixelRows(s, weights, x, y, residual, activation, workspace, pool);
         else Run(s, weights, x, y, residual, activation, workspace, pool);
     }

@@ -12,4 +12,6 @@ public enum ConvAlgorithm
     PixelRowsGemm,
     /// <summary>Winograd F(4×4, 3×3) (3×3 stride 1 only): a quarter of the multiplies, transforms around 36 GEMMs.</summary>
     Winograd,
+    /// <summary>Few input channels, stride 1 (an image's first layer): direct, 16 pixels × 16 channels in registers, no im2col.</summary>
+    DirectSmall,
 }

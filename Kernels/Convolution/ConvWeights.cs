@@ -23,6 +23,8 @@ public sealed unsafe class ConvWeights : IDisposable
     private readonly object _winogradLock = new();
     /// <summary>Wᵀ (K×M) packed as a GEMM right operand for <see cref="ConvAlgorithm.PixelRowsGemm"/>; null until <see cref="PrepareTransposed"/>.</summary>
     internal PackedMatrix? TransposedFilters { get; private set; }
+    /// <summary>Filters as [tap][output channel] for <see cref="DirectSmallConv"/>; null until <see cref="PrepareTapMajor"/>.</summary>
+    internal AlignedBuffer? TapMajor { get; private set; }
 
     /// <param name="weights">OIHW filters: [M, C/group, KH, KW].</param>
     /// <param name="bias">[M] or null.</param>
@@ -42,6 +44,14 @@ public sealed unsafe class ConvWeights : IDisposable
             Bias = new AlignedBuffer((long)outChannels * sizeof(float), zero: false);
             Buffer.MemoryCopy(bias, Bias.Pointer, outChannels * sizeof(float), outChannels * sizeof(float));
         }
+    }
+
+    /// <summary>Prepares the filter layout <paramref name="algorithm"/> reads (nothing for the GEMM path, packed at construction).</summary>
+    public void PrepareFor(ConvAlgorithm algorithm)
+    {
+        if (algorithm == ConvAlgorithm.Winograd) PrepareWinograd();
+        else if (algorithm == ConvAlgorithm.PixelRowsGemm) PrepareTransposed();
+        else if (algorithm == ConvAlgorithm.DirectSmall) PrepareTapMajor();
     }
 
     /// <summary>
@@ -76,8 +86,23 @@ public sealed unsafe class ConvWeights : IDisposable
         }
     }
 
+    /// <summary>Lays the filters out tap-major once for <see cref="ConvAlgorithm.DirectSmall"/> (later calls return at once).</summary>
+    public void PrepareTapMajor()
+    {
+        if (Group != 1) throw new InvalidOperationException("The direct small-channel path needs an ungrouped convolution.");
+        lock (_winogradLock)
+        {
+            if (TapMajor != null) return;
+            float[] t = DirectSmallConv.TapMajorFilters(Raw.Floats, OutChannels, InChannelsPerGroup * KernelHeight * KernelWidth);
+            var buffer = new AlignedBuffer((long)t.Length * sizeof(float), zero: false);
+            t.AsSpan().CopyTo(new Span<float>(buffer.Floats, t.Length));
+            TapMajor = buffer;
+        }
+    }
+
     public void Dispose()
     {
+        TapMajor?.Dispose();
         TransposedFilters?.Dispose();
         if (WinogradFilters != null) foreach (var p in WinogradFilters) p.Dispose();
         foreach (var p in PackedGroups) p.Dispose();

@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Gemm;
@@ -8,7 +10,8 @@ namespace FastInfer.Kernels.Gemm;
 /// Matrix-vector products for a single row of A (batch 1 through a fully connected layer): y = x·W (+ bias, activation).
 /// At M = 1 the work is one pass over W, so the speed is the memory bandwidth and the weight is read in place, never
 /// packed (packing would copy a multi-GB weight once more and read it twice). Threads take contiguous slices of W so
-/// each streams sequentially; partial sums meet in a small scratch buffer.
+/// each streams sequentially; partial sums meet in a small scratch buffer. The loops are compiled fully optimized
+/// from the start: a batch-1 model's first run would otherwise stream its largest weight through tier-0 code.
 /// </summary>
 public static unsafe class Gemv
 {
@@ -76,6 +79,7 @@ public static unsafe class Gemv
     }
 
     /// <summary>acc[0..n) = Σ_{k0≤i&lt;k1} x[i]·W[i, 0..n): column tiles held in registers while the rows stream past.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowSlice(int k0, int k1, int n, float* x, float* w, long ldw, float* acc)
     {
         int j = 0;
@@ -107,12 +111,17 @@ public static unsafe class Gemv
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile512x8(int k0, int k1, float* x, float* w, long ldw, float* acc)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         float* row = w + k0 * ldw;
+        // Touch the weight ~16 KiB ahead: the hardware prefetchers stop at each 4 KiB page (a file mapping has no huge
+        // pages), so this starts the next pages' TLB walks and line fills before the FMAs need them.
+        long ahead = Math.Max(1, 16384 / (ldw * sizeof(float))) * ldw;
         for (int i = k0; i < k1; i++, row += ldw)
         {
+            Sse.Prefetch0(row + ahead);
             var s = Vector512.Create(x[i]);
             a0 = Vector512.FusedMultiplyAdd(s, Vector512.Load(row), a0);
             a1 = Vector512.FusedMultiplyAdd(s, Vector512.Load(row + 16), a1);
@@ -127,6 +136,7 @@ public static unsafe class Gemv
         a4.Store(acc + 64); a5.Store(acc + 80); a6.Store(acc + 96); a7.Store(acc + 112);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile256x8(int k0, int k1, float* x, float* w, long ldw, float* acc)
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
@@ -154,6 +164,7 @@ public static unsafe class Gemv
         public long Ldw;
 
         /// <summary>Rows [j0, j1) of W·x, blocked over k so the slice of x stays in L1/L2 while the rows stream.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int part)
         {
             int j0 = (int)((long)N * part / Parts), j1 = (int)((long)N * (part + 1) / Parts);

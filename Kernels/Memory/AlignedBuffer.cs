@@ -16,7 +16,7 @@ public sealed unsafe class AlignedBuffer : IDisposable
         ByteLength = byteLength;
         // Round up to whole cache lines so a kernel's last full-vector load stays inside the block.
         nuint size = (nuint)Math.Max(Alignment, (byteLength + Alignment - 1) / Alignment * Alignment);
-        _pointer = NativeMemory.AlignedAlloc(size, Alignment);
+        _pointer = FastInfer.Memory.NativeAllocation.Alloc(size, Alignment);
         if (zero) NativeMemory.Clear(_pointer, size);
     }
 
@@ -26,7 +26,7 @@ public sealed unsafe class AlignedBuffer : IDisposable
     public void Dispose()
     {
         if (_pointer == null) return;
-        NativeMemory.AlignedFree(_pointer);
+        FastInfer.Memory.NativeAllocation.Free(_pointer);
         _pointer = null;
         GC.SuppressFinalize(this);
     }

@@ -72,6 +72,47 @@ public unsafe class ConvTests
         }
     }
 
+    /// <summary>
+    /// The direct path for first layers (few input channels, stride 1): edges padded and not, widths that are not
+    /// a multiple of 16, channel counts that leave a partial 16-channel block, batches, 1 and 2 threads.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void DirectSmallPathMatchesReference(int threads)
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return; // AVX-512 only; the GEMM paths cover the rest
+        using var pool = new WorkerPool(threads);
+        var rnd = new Random(9);
+        ConvShape[] shapes =
+        [
+            Shape(3, 40, 37, 32, 3),                     // the seed CNN's layer, valid padding
+            Shape(3, 19, 45, 20, 3, pad: 1),             // same padding, partial channel block
+            Shape(1, 28, 28, 8, 5, pad: 2, batch: 2),    // gray image, 5×5
+            Shape(2, 17, 16, 33, 3, kw: 1),              // 3×1 kernel, one full vector per row
+            Shape(7, 9, 70, 16, 3, pad: 2),              // padding wider than the kernel's reach on one side
+        ];
+        foreach (var s in shapes)
+        foreach (bool fused in new[] { false, true })
+        {
+            Assert.Equal(ConvAlgorithm.DirectSmall, Conv2D.Choose(s, allowWinograd: true));
+            long yCount = (long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth;
+            using var x = Random((long)s.Batch * s.InChannels * s.InHeight * s.InWidth, rnd);
+            using var w = Random((long)s.OutChannels * s.KernelSize, rnd, (float)Math.Sqrt(2.0 / s.KernelSize));
+            using var bias = Random(s.OutChannels, rnd);
+            using var residual = Random(yCount, rnd);
+            using var want = new AlignedBuffer(yCount * 4);
+            using var got = new AlignedBuffer(yCount * 4);
+            using var weights = new ConvWeights(s.OutChannels, s.InChannels, s.KernelHeight, s.KernelWidth, 1, w.Floats, fused ? bias.Floats : null);
+            weights.PrepareFor(ConvAlgorithm.DirectSmall);
+            var act = fused ? Activation.Relu : Activation.None;
+            float* res = fused ? residual.Floats : null;
+            ConvReference.Run(s, x.Floats, w.Floats, fused ? bias.Floats : null, res, act, want.Floats);
+            Conv2D.Run(s, weights, x.Floats, got.Floats, res, act, null, pool, ConvAlgorithm.DirectSmall);
+            AssertClose(want.Floats, got.Floats, yCount, 1e-3, 1e-4, $"direct small t{threads} {s} fused={fused}");
+        }
+    }
+
     /// <summary>The pixel-rows (transposed) GEMM path for small images with many channels, every ISA and thread count.</summary>
     [Theory]
     [MemberData(nameof(Cases))]

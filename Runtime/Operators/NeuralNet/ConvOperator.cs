@@ -75,8 +75,7 @@ internal sealed unsafe class ConvOperator : Operator
         {
             var packed = Pack(ctx, shape);
             var algorithm = Conv2D.Choose(shape, _allowWinograd);
-            if (algorithm == ConvAlgorithm.Winograd) packed.PrepareWinograd();
-            else if (algorithm == ConvAlgorithm.PixelRowsGemm) packed.PrepareTransposed();
+            packed.PrepareFor(algorithm);
             ctx.WorkspaceBytes = Conv2D.WorkspaceBytes(shape, algorithm);
             return (in StepArgs a) => Conv2D.Run(shape, packed, a.InF(0), a.OutF(0), residual ? a.InF(3) : null, activation, (float*)a.Workspace, a.Pool, algorithm);
         }
