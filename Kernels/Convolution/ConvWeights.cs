@@ -4,8 +4,8 @@ using FastInfer.Kernels.Memory;
 namespace FastInfer.Kernels.Convolution;
 
 /// <summary>
-/// A convolution's filters packed once at session creation (one packed GEMM left operand per group) and
-/// its bias, kept with the plan. Depends only on channels, kernel size and group, not on the image size.
+/// A convolution's filters, in the layout its algorithm reads (packed GEMM operands, Winograd transforms, …) prepared
+/// once at plan time, and its bias, kept with the plan. Depends only on channels, kernel size and group, not on the image size.
 /// </summary>
 public sealed unsafe class ConvWeights : IDisposable
 {
@@ -14,7 +14,17 @@ public sealed unsafe class ConvWeights : IDisposable
     public int KernelHeight { get; }
     public int KernelWidth { get; }
     public int Group { get; }
-    internal PackedMatrix[] PackedGroups { get; }
+    /// <summary>The filters packed as GEMM left operands, one per group: packed on first need (<see cref="PrepareFor"/>), so a
+    /// convolution that runs through Winograd or the pixel-rows path never holds (or pays for) this copy.</summary>
+    internal PackedMatrix[] PackedGroups
+    {
+        get
+        {
+            if (_packedGroups == null) PrepareGemm();
+            return _packedGroups!;
+        }
+    }
+    private PackedMatrix[]? _packedGroups;
     internal AlignedBuffer? Bias { get; }
     /// <summary>The filters as given (OIHW), kept for paths that read them directly (depthwise).</summary>
     internal AlignedBuffer Raw { get; }
@@ -32,13 +42,10 @@ public sealed unsafe class ConvWeights : IDisposable
     {
         OutChannels = outChannels; InChannelsPerGroup = inChannelsPerGroup;
         KernelHeight = kernelHeight; KernelWidth = kernelWidth; Group = group;
-        int mg = outChannels / group, k = inChannelsPerGroup * kernelHeight * kernelWidth;
+        int k = inChannelsPerGroup * kernelHeight * kernelWidth;
         long total = (long)outChannels * k;
         Raw = new AlignedBuffer(total * sizeof(float), zero: false);
         Buffer.MemoryCopy(weights, Raw.Pointer, total * sizeof(float), total * sizeof(float));
-        PackedGroups = new PackedMatrix[group];
-        for (int g = 0; g < group; g++)
-            PackedGroups[g] = Sgemm.PackA(false, mg, k, weights + (long)g * mg * k, k);
         if (bias != null)
         {
             Bias = new AlignedBuffer((long)outChannels * sizeof(float), zero: false);
@@ -49,9 +56,24 @@ public sealed unsafe class ConvWeights : IDisposable
     /// <summary>Prepares the filter layout <paramref name="algorithm"/> reads (nothing for the GEMM path, packed at construction).</summary>
     public void PrepareFor(ConvAlgorithm algorithm)
     {
-        if (algorithm == ConvAlgorithm.Winograd) PrepareWinograd();
+        if (algorithm == ConvAlgorithm.Gemm) PrepareGemm();
+        else if (algorithm == ConvAlgorithm.Winograd) PrepareWinograd();
         else if (algorithm == ConvAlgorithm.PixelRowsGemm) PrepareTransposed();
         else if (algorithm == ConvAlgorithm.DirectSmall) PrepareTapMajor();
+    }
+
+    /// <summary>Packs the filters as GEMM left operands (once), under the ISA tier the convolution will run with.</summary>
+    public void PrepareGemm()
+    {
+        lock (_winogradLock)
+        {
+            if (_packedGroups != null) return;
+            int mg = OutChannels / Group, k = InChannelsPerGroup * KernelHeight * KernelWidth;
+            var packed = new PackedMatrix[Group];
+            for (int g = 0; g < Group; g++)
+                packed[g] = Sgemm.PackA(false, mg, k, Raw.Floats + (long)g * mg * k, k);
+            _packedGroups = packed;
+        }
     }
 
     /// <summary>
@@ -105,7 +127,7 @@ public sealed unsafe class ConvWeights : IDisposable
         TapMajor?.Dispose();
         TransposedFilters?.Dispose();
         if (WinogradFilters != null) foreach (var p in WinogradFilters) p.Dispose();
-        foreach (var p in PackedGroups) p.Dispose();
+        if (_packedGroups != null) foreach (var p in _packedGroups) p.Dispose();
         Bias?.Dispose();
         Raw.Dispose();
     }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using FastInfer.Kernels.Gemm;
 using FastInfer.Kernels.Threading;
@@ -28,6 +29,7 @@ internal static unsafe class DepthwiseConv
         public float* W, Bias, X, Y, Residual;
         public Activation Activation;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int plane)
         {
             int c = plane % S.InChannels;

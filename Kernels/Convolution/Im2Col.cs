@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Threading;
@@ -40,6 +41,7 @@ public static unsafe class Im2Col
         public ConvShape S;
         public float* X, Col;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int index)
         {
             int c = index / S.KernelHeight, ky = index - c * S.KernelHeight;

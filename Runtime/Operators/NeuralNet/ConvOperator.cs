@@ -94,6 +94,7 @@ internal sealed unsafe class ConvOperator : Operator
             throw ctx.Fail($"residual {ctx.InputShape(3)} broadcast with the output {output} gives {plan.Output}");
         bool packed = ctx.IsConstant(1) && (!ctx.HasInput(2) || ctx.IsConstant(2));
         var weights = packed ? Pack(ctx, shape) : null;
+        weights?.PrepareFor(ConvAlgorithm.Gemm);
         ctx.WorkspaceBytes = packed ? Conv2D.WorkspaceBytes(shape) : 0;
         long count = output.ElementCount;
         return (in StepArgs a) =>

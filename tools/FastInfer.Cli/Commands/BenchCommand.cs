@@ -23,6 +23,8 @@ internal static class BenchCommand
     {
         /// <summary>Where FastInfer's session runs (<c>--device</c>); the CPU by default.</summary>
         public DeviceChoice Device { get; init; } = DeviceChoice.Cpu;
+        /// <summary><c>--weights</c>: pinned (default) or mapped.</summary>
+        public string Weights { get; init; } = "pinned";
     }
 
     public static Command Create(CliContext ctx)
@@ -41,8 +43,9 @@ internal static class BenchCommand
         var inputs = CommonOptions.Inputs();
         var device = DeviceOptions.Device();
         var accelerator = DeviceOptions.Accelerator();
+        var weights = CommonOptions.Weights();
         var cmd = new Command("bench", "Measure latency, throughput, allocations and memory; optionally against ONNX Runtime")
-            { model, threads, batch, warmup, iterations, compare, json, soak, cold, runs, dims, inputs, device, accelerator };
+            { model, threads, batch, warmup, iterations, compare, json, soak, cold, runs, dims, inputs, device, accelerator, weights };
         cmd.SetAction(p =>
         {
             string? cmp = p.GetValue(compare);
@@ -51,7 +54,7 @@ internal static class BenchCommand
             var s = new Settings(p.GetValue(model)!, CommonOptions.ThreadCount(p.GetValue(threads)), p.GetValue(batch), p.GetValue(warmup),
                 p.GetValue(iterations), cmp is not null, p.GetValue(json), p.GetValue(soak), p.GetValue(cold), p.GetValue(runs),
                 NameValue.ParseDims(p.GetValue(dims) ?? []), p.GetValue(inputs) ?? [])
-            { Device = DeviceOptions.Parse(p, device, accelerator) };
+            { Device = DeviceOptions.Parse(p, device, accelerator), Weights = p.GetValue(weights) ?? "pinned" };
             return Execute(ctx, s);
         });
         return cmd;
@@ -70,7 +73,9 @@ internal static class BenchCommand
             Model = s.Model, Threads = s.Threads, Batch = s.Batch, Warmup = s.Warmup, Iterations = s.Iterations, Isa = KernelIsa.Current.ToString(),
         };
         CommonOptions.RequireFile(s.Model);
-        var probe = FastInfer.Formats.ModelReader.Load(s.Model);
+        var sessionOptions = CommonOptions.SessionOptions(s.Threads, s.Dims, s.Device);
+        CommonOptions.ApplyWeights(sessionOptions, s.Weights);
+        var probe = FastInfer.Formats.ModelReader.Load(s.Model, sessionOptions.ReaderLimits);
         var dims = new Dictionary<string, int>(s.Dims);
         byte[]? onnxBytes;
         try
@@ -80,7 +85,8 @@ internal static class BenchCommand
             onnxBytes = s.CompareOrt && probe.SourceFormat != "onnx" ? FastInfer.Formats.Onnx.OnnxWriter.ToBytes(probe) : null;
         }
         catch { probe.Dispose(); throw; }
-        using var session = InferenceSession.Create(probe, CommonOptions.SessionOptions(s.Threads, dims, s.Device));
+        foreach (var (k, v) in dims) sessionOptions.DimensionBindings[k] = v;
+        using var session = InferenceSession.Create(probe, sessionOptions);
         result.Device = session.DeviceName;
 
         var values = InputLoader.Load(session.Inputs, s.Inputs, new ImageOptions(), dims, randomSeed: CheckCommand.RandomSeed);

@@ -20,7 +20,8 @@ internal static class ColdRunCommand
         var model = CommonOptions.Model();
         var engine = new Option<string>("--engine") { DefaultValueFactory = _ => "fastinfer" };
         var threads = CommonOptions.Threads();
-        var cmd = new Command(Name, "Internal: one cold run for bench --cold") { model, engine, threads };
+        var weights = CommonOptions.Weights();
+        var cmd = new Command(Name, "Internal: one cold run for bench --cold") { model, engine, threads, weights };
         cmd.Hidden = true;
         cmd.SetAction(p =>
         {
@@ -28,22 +29,27 @@ internal static class ColdRunCommand
             int t = CommonOptions.ThreadCount(p.GetValue(threads));
             string e = p.GetValue(engine) ?? "fastinfer";
             var sw = Stopwatch.StartNew();
+            double loadMs;
             if (e == "ort")
             {
                 using var ort = OrtEngine.Create(path, t);
+                loadMs = sw.Elapsed.TotalMilliseconds;
                 var values = InputLoader.Load(ort.Inputs, [], new ImageOptions(), new Dictionary<string, int>(), CheckCommand.RandomSeed);
                 ort.Run(values.Select(v => (v.Info.Name, v.Array)).ToList());
             }
             else
             {
-                using var session = CommonOptions.LoadSession(path, CommonOptions.SessionOptions(t, new Dictionary<string, int>()));
+                var options = CommonOptions.SessionOptions(t, new Dictionary<string, int>());
+                CommonOptions.ApplyWeights(options, p.GetValue(weights));
+                using var session = CommonOptions.LoadSession(path, options);
+                loadMs = sw.Elapsed.TotalMilliseconds;
                 var values = InputLoader.Load(session.Inputs, [], new ImageOptions(), new Dictionary<string, int>(), CheckCommand.RandomSeed);
                 var tensors = values.Select(v => new NamedTensor(v.Info.Name, TensorConvert.ToTensor(v.Array))).ToArray();
                 foreach (var o in session.Run(tensors.AsSpan())) o.Tensor.Dispose();
                 foreach (var x in tensors) x.Tensor.Dispose();
             }
             double ms = sw.Elapsed.TotalMilliseconds;
-            Json.Write(ctx, new ColdRunReport { Engine = e, FirstResultMs = ms }, CliJsonContext.Default.ColdRunReport);
+            Json.Write(ctx, new ColdRunReport { Engine = e, FirstResultMs = ms, LoadMs = loadMs }, CliJsonContext.Default.ColdRunReport);
             return ExitCodes.Success;
         });
         return cmd;
@@ -58,13 +64,34 @@ internal static class ColdBench
         CommonOptions.RequireFile(s.Model);
         if (s.ColdRuns < 1 || s.ColdRuns > 1000) throw new CliException("--runs must be between 1 and 1000");
         var engines = s.CompareOrt || OrtEngine.IsAvailable ? new[] { "fastinfer", "ort" } : ["fastinfer"];
+        // ONNX Runtime reads ONNX only: for a .fim or Keras model it gets the same graph written as ONNX once, so the
+        // comparison is FastInfer from its own format against ONNX Runtime from ONNX.
+        string ortModel = s.Model;
+        string? tempOnnx = null;
+        if (engines.Length > 1)
+        {
+            using var graph = FastInfer.Formats.ModelReader.Load(s.Model,
+                FastInfer.Formats.ReaderLimits.Default with { WeightPlacement = FastInfer.Formats.WeightPlacement.Mapped });
+            if (graph.SourceFormat != "onnx")
+            {
+                tempOnnx = Path.Combine(Path.GetTempPath(), $"fastinfer-cold-{Environment.ProcessId}.onnx");
+                FastInfer.Formats.Onnx.OnnxWriter.Save(graph, tempOnnx);
+                ortModel = tempOnnx;
+            }
+        }
+        try { return Measure(ctx, s, engines, ortModel); }
+        finally { if (tempOnnx is not null) File.Delete(tempOnnx); }
+    }
+
+    private static int Measure(CliContext ctx, BenchCommand.Settings s, string[] engines, string ortModel)
+    {
         var first = engines.ToDictionary(e => e, _ => new List<double>());
         var wall = engines.ToDictionary(e => e, _ => new List<double>());
         for (int r = 0; r < s.ColdRuns; r++)
         {
             foreach (var engine in r % 2 == 0 ? engines : engines.Reverse())
             {
-                var (report, ms) = Launch(s.Model, engine, s.Threads);
+                var (report, ms) = Launch(engine == "ort" ? ortModel : s.Model, engine, s.Threads, s.Weights);
                 first[engine].Add(report);
                 wall[engine].Add(ms);
             }
@@ -81,7 +108,7 @@ internal static class ColdBench
             result.ColdRatio = result.ColdFastinfer.FirstResultMs / result.ColdOnnxruntime.FirstResultMs;
         }
         if (s.Json) { Json.Write(ctx, result, CliJsonContext.Default.BenchResult); return ExitCodes.Success; }
-        ctx.Line($"{Path.GetFileName(s.Model)}: cold start, {s.ColdRuns} fresh process(es) per engine, {s.Threads} thread(s) (medians)");
+        ctx.Line($"{Path.GetFileName(s.Model)}: cold start, {s.ColdRuns} fresh process(es) per engine, {s.Threads} thread(s), {s.Weights} weights (medians)");
         var t = Tables.Create("engine", "first result ms (load+plan+run)", "process ms (start to exit)");
         t.Row("FastInfer", result.ColdFastinfer.FirstResultMs, result.ColdFastinfer.ProcessMs);
         if (result.ColdOnnxruntime is { } o) t.Row("ONNX Runtime", o.FirstResultMs, o.ProcessMs);
@@ -97,7 +124,7 @@ internal static class ColdBench
     }
 
     /// <summary>Starts this program again (the apphost, or <c>dotnet fastinfer.dll</c>) with the hidden subcommand.</summary>
-    private static (double FirstResultMs, double ProcessMs) Launch(string model, string engine, int threads)
+    private static (double FirstResultMs, double ProcessMs) Launch(string model, string engine, int threads, string weights)
     {
         string exe = Environment.ProcessPath ?? throw new CliException("cannot find this program's executable to start a fresh process");
         var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -107,7 +134,7 @@ internal static class ColdBench
             psi.FileName = name.Equals("dotnet", StringComparison.OrdinalIgnoreCase) ? exe : "dotnet";
             psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "fastinfer.dll"));
         }
-        foreach (var a in new[] { ColdRunCommand.Name, model, "--engine", engine, "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (var a in new[] { ColdRunCommand.Name, model, "--engine", engine, "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture), "--weights", weights })
             psi.ArgumentList.Add(a);
         var sw = Stopwatch.StartNew();
         using var p = Process.Start(psi) ?? throw new CliException($"could not start {exe}");

@@ -35,6 +35,20 @@ internal static class CommonOptions
     public static ImageOptions ImageOptions(ParseResult p, Option<string> scale, Option<bool> gray) =>
         new(NameValue.ParseScale(p.GetValue(scale) ?? "1"), p.GetValue(gray));
 
+    public static Option<string> Weights() => new("--weights")
+    {
+        Description = "pinned: weights copied once into aligned memory (default); mapped: a .fim's weights used in place from the file mapping",
+        DefaultValueFactory = _ => "pinned",
+    };
+
+    /// <summary>Applies <c>--weights</c> to the session options.</summary>
+    public static void ApplyWeights(SessionOptions options, string? weights) => options.WeightPlacement = weights?.ToLowerInvariant() switch
+    {
+        null or "pinned" => FastInfer.Formats.WeightPlacement.Pinned,
+        "mapped" => FastInfer.Formats.WeightPlacement.Mapped,
+        _ => throw new CliException($"--weights '{weights}': use pinned or mapped"),
+    };
+
     public static int ThreadCount(int? threads)
     {
         if (threads is < 1 or > 1024) throw new CliException($"--threads {threads}: must be between 1 and 1024");

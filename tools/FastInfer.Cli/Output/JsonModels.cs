@@ -237,6 +237,8 @@ public sealed class ColdRunReport
 {
     public string Engine { get; set; } = "";
     public double FirstResultMs { get; set; }
+    /// <summary>Of which: opening the model (read, graph passes, weight packing) — session creation for ORT.</summary>
+    public double LoadMs { get; set; }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
