@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Numerics;
 using FastInfer.Kernels.Gemm;
 using FastInfer.Kernels.Threading;
@@ -29,7 +28,6 @@ internal static unsafe class DepthwiseConv
         public float* W, Bias, X, Y, Residual;
         public Activation Activation;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int plane)
         {
             int c = plane % S.InChannels;

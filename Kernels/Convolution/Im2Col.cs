@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Threading;
@@ -41,7 +40,6 @@ public static unsafe class Im2Col
         public ConvShape S;
         public float* X, Col;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int index)
         {
             int c = index / S.KernelHeight, ky = index - c * S.KernelHeight;

@@ -56,7 +56,6 @@ public static unsafe class WinogradF43
     }
 
     /// <summary>U[ξ] = (G g Gᵀ)[ξ] for every (m, c) as 36 row-major M×C matrices, in double then rounded.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float[] TransformFilters(float* oihw, int m, int c)
     {
         ReadOnlySpan<double> g6 =
@@ -121,7 +120,6 @@ public static unsafe class WinogradF43
         public int TilesY, TilesX;
 
         [SkipLocalsInit]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int index)
         {
             int ci = index / TilesY, tyi = index - ci * TilesY;
@@ -237,7 +235,6 @@ public static unsafe class WinogradF43
         public int TilesY, TilesX;
 
         [SkipLocalsInit]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int index)
         {
             int mo = index / TilesY, tyi = index - mo * TilesY;

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using FastInfer.Kernels.Gemm.MicroKernels;
 using FastInfer.Kernels.Threading;
 
@@ -83,7 +82,6 @@ internal unsafe struct GemmDriver : IParallelBody
         pool.For(mTasks * _nTasks, ref this);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Invoke(int task)
     {
         int mt = task / _nTasks, nt = task - mt * _nTasks;

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace FastInfer.Kernels.Gemm;
@@ -13,7 +12,6 @@ namespace FastInfer.Kernels.Gemm;
 internal static unsafe class GemmPacking
 {
     /// <summary>Packs op(B)[k0.., n0..] (kc × ncols) into 16-column panels at dst, panel stride 16·kc.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(bool transB, float* b, long ldb, int k0, int kc, int n0, int ncols, float* dst)
     {
         int panels = (ncols + 15) / 16;
@@ -53,7 +51,6 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>Packs rows [row0, row0+rows) and depth [k0, k0+kc) of op(A) row-interleaved at dst.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(bool transA, float* a, long lda, int row0, int rows, int k0, int kc, float* dst)
     {
         if (transA)

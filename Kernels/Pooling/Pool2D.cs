@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -29,7 +28,6 @@ public static unsafe class Pool2D
         public int PlaneSize;
         public float* X, Y;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int p)
         {
             var plane = new ReadOnlySpan<float>(X + (long)p * PlaneSize, PlaneSize);
@@ -50,7 +48,6 @@ public static unsafe class Pool2D
         public bool CountIncludePad;
         public float* X, Y;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int p)
         {
             int ih = S.InHeight, iw = S.InWidth, oh = S.OutHeight, ow = S.OutWidth, sw = S.StrideWidth;
