@@ -9,11 +9,11 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Convolution;
 
 /// <summary>
-/// Direct convolution for a first layer: few input channels (an RGB image), stride 1, so the column matrix of
+/// Direct convolution for a first layer: few input channels (an RGB image), stride 1 or 2, so the column matrix of
 /// im2col would be a dozen times the input (27 rows for 3×3×3) and the GEMM's K a few dozen — each micro-kernel call
 /// too short to pay for its tile store. Here 16 horizontally adjacent output pixels are one vector: for each of the
-/// K taps one (masked at the image edge) load of the input row, then one FMA into each of 16 output channels'
-/// accumulators with the tap's weight broadcast. The input is read in place and the output written once.
+/// K taps one (masked at the image edge) load of the input row — for stride 2, two loads and a permute keeping the
+/// even columns — then one FMA into each of 16 output channels' accumulators with the tap's weight broadcast. The input is read in place and the output written once.
 /// Needs AVX-512 F; parallel over (output row, 16-channel block).
 /// </summary>
 public static unsafe class DirectSmallConv
@@ -21,12 +21,16 @@ public static unsafe class DirectSmallConv
     private const int Lanes = 16;
     /// <summary>Output channels held in registers per pass.</summary>
     private const int ChannelBlock = 16;
-    /// <summary>Largest Cin·KH·KW this path takes: beyond it im2col's matrix is no longer mostly copies.</summary>
+    /// <summary>Largest Cin·KH·KW this path takes for any channel count: beyond it im2col's matrix is no longer mostly copies.</summary>
     public const int MaxTaps = 64;
+    /// <summary>An image's first layer (RGB, gray, RGBA) takes this path up to this many taps (ResNet's 7×7 stem: 147).</summary>
+    private const int MaxImageTaps = 256;
 
     public static bool Applies(in ConvShape s) =>
-        s.Group == 1 && s.StrideHeight == 1 && s.StrideWidth == 1 && s.DilationHeight == 1 && s.DilationWidth == 1
-        && s.KernelSize <= MaxTaps && s.OutWidth >= Lanes && s.OutChannels >= 8
+        s.Group == 1 && s.StrideHeight == s.StrideWidth && s.DilationHeight == 1 && s.DilationWidth == 1
+        && s.KernelHeight * s.KernelWidth > 1 // 1×1 needs no im2col: the GEMM path reads the input in place
+        && ((s.StrideWidth == 1 && s.KernelSize <= MaxTaps) || (s.StrideWidth is 1 or 2 && s.InChannels <= 4 && s.KernelSize <= MaxImageTaps))
+        && s.OutWidth >= Lanes && s.OutChannels >= 8
         && KernelIsa.Current == IsaLevel.Avx512 && Avx512F.IsSupported;
 
     /// <summary>The filters as [tap][output channel], channels padded to a multiple of 16 with zeros.</summary>
@@ -60,12 +64,12 @@ public static unsafe class DirectSmallConv
         public int Blocks, PaddedChannels;
 
         [SkipLocalsInit]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int index)
         {
             int block = index % Blocks, row = index / Blocks;
             int n = row / S.OutHeight, oh = row - n * S.OutHeight;
-            int ih0 = oh - S.PadTop, iw = S.InWidth, ih = S.InHeight, kh = S.KernelHeight, kw = S.KernelWidth;
+            int stride = S.StrideWidth;
+            int ih0 = oh * stride - S.PadTop, iw = S.InWidth, ih = S.InHeight, kh = S.KernelHeight, kw = S.KernelWidth;
             int ow = S.OutWidth, oc = S.OutChannels, c0 = block * ChannelBlock;
             int channels = Math.Min(ChannelBlock, oc - c0);
             float* image = X + (long)n * S.InChannels * ih * iw;
@@ -102,7 +106,7 @@ public static unsafe class DirectSmallConv
                         float* src = image + ((long)ci * ih + iy) * iw;
                         for (int q = 0; q < kw; q++, w += PaddedChannels)
                         {
-                            var v = LoadRow(src, x0 + q - S.PadLeft, iw);
+                            var v = stride == 1 ? LoadRow(src, x0 + q - S.PadLeft, iw) : LoadEvenColumns(src, 2 * x0 + q - S.PadLeft, iw);
                             a0 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[0]), a0);
                             a1 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[1]), a1);
                             a2 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[2]), a2);
@@ -151,6 +155,16 @@ public static unsafe class DirectSmallConv
                 }
             }
         }
+    }
+
+    /// <summary>Input pixels start, start + 2, …, start + 30 of one row (stride 2), zero outside [0, width).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> LoadEvenColumns(float* row, int start, int width)
+    {
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        if (start >= 0 && start + 2 * Lanes <= width)
+            return Avx512F.PermuteVar16x32x2(Vector512.Load(row + start), even, Vector512.Load(row + start + Lanes));
+        return Avx512F.PermuteVar16x32x2(LoadRow(row, start, width), even, LoadRow(row, start + Lanes, width));
     }
 
     /// <summary>Input pixels [start, start + 16) of one row, zero where outside [0, width) (the padding).</summary>

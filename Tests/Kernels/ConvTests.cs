@@ -73,7 +73,7 @@ public unsafe class ConvTests
     }
 
     /// <summary>
-    /// The direct path for first layers (few input channels, stride 1): edges padded and not, widths that are not
+    /// The direct path for first layers (few input channels, stride 1 or 2): edges padded and not, widths that are not
     /// a multiple of 16, channel counts that leave a partial 16-channel block, batches, 1 and 2 threads.
     /// </summary>
     [Theory]
@@ -91,25 +91,14 @@ public unsafe class ConvTests
             Shape(1, 28, 28, 8, 5, pad: 2, batch: 2),    // gray image, 5×5
             Shape(2, 17, 16, 33, 3, kw: 1),              // 3×1 kernel, one full vector per row
             Shape(7, 9, 70, 16, 3, pad: 2),              // padding wider than the kernel's reach on one side
+            Shape(3, 30, 75, 24, 7, stride: 2, pad: 3),  // ResNet's stem: 7×7 stride 2 (147 taps), odd width
+            Shape(4, 15, 40, 16, 3, stride: 2, pad: 1),  // stride 2, RGBA
         ];
         foreach (var s in shapes)
         foreach (bool fused in new[] { false, true })
         {
             Assert.Equal(ConvAlgorithm.DirectSmall, Conv2D.Choose(s, allowWinograd: true));
-            long yCount = (long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth;
-            using var x = Random((long)s.Batch * s.InChannels * s.InHeight * s.InWidth, rnd);
-            using var w = Random((long)s.OutChannels * s.KernelSize, rnd, (float)Math.Sqrt(2.0 / s.KernelSize));
-            using var bias = Random(s.OutChannels, rnd);
-            using var residual = Random(yCount, rnd);
-            using var want = new AlignedBuffer(yCount * 4);
-            using var got = new AlignedBuffer(yCount * 4);
-            using var weights = new ConvWeights(s.OutChannels, s.InChannels, s.KernelHeight, s.KernelWidth, 1, w.Floats, fused ? bias.Floats : null);
-            weights.PrepareFor(ConvAlgorithm.DirectSmall);
-            var act = fused ? Activation.Relu : Activation.None;
-            float* res = fused ? residual.Floats : null;
-            ConvReference.Run(s, x.Floats, w.Floats, fused ? bias.Floats : null, res, act, want.Floats);
-            Conv2D.Run(s, weights, x.Floats, got.Floats, res, act, null, pool, ConvAlgorithm.DirectSmall);
-            AssertClose(want.Floats, got.Floats, yCount, 1e-3, 1e-4, $"direct small t{threads} {s} fused={fused}");
+            CheckPath(s, ConvAlgorithm.DirectSmall, fused, pool, rnd, $"direct small t{threads}");
         }
     }
 
@@ -132,20 +121,28 @@ public unsafe class ConvTests
         foreach (var s in shapes)
         {
             Assert.Equal(ConvAlgorithm.PixelRowsGemm, Conv2D.Choose(s, allowWinograd: false));
-            long yCount = (long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth;
-            using var x = Random((long)s.Batch * s.InChannels * s.InHeight * s.InWidth, rnd);
-            using var w = Random((long)s.OutChannels * s.KernelSize, rnd, (float)Math.Sqrt(2.0 / s.KernelSize));
-            using var bias = Random(s.OutChannels, rnd);
-            using var residual = Random(yCount, rnd);
-            using var want = new AlignedBuffer(yCount * 4);
-            using var got = new AlignedBuffer(yCount * 4);
-            using var weights = new ConvWeights(s.OutChannels, s.InChannels, s.KernelHeight, s.KernelWidth, 1, w.Floats, bias.Floats);
-            weights.PrepareTransposed();
-            using var ws = new AlignedBuffer(Conv2D.WorkspaceBytes(s, ConvAlgorithm.PixelRowsGemm));
-            ConvReference.Run(s, x.Floats, w.Floats, bias.Floats, residual.Floats, Activation.Relu, want.Floats);
-            Conv2D.Run(s, weights, x.Floats, got.Floats, residual.Floats, Activation.Relu, ws.Floats, pool, ConvAlgorithm.PixelRowsGemm);
-            AssertClose(want.Floats, got.Floats, yCount, 1e-3, 1e-4, $"pixel rows {isa} t{threads} {s}");
+            CheckPath(s, ConvAlgorithm.PixelRowsGemm, fused: true, pool, rnd, $"pixel rows {isa} t{threads}");
         }
+    }
+
+    /// <summary>One shape through one algorithm against the scalar reference; fused adds bias, residual and ReLU.</summary>
+    private static void CheckPath(in ConvShape s, ConvAlgorithm algorithm, bool fused, WorkerPool pool, Random rnd, string what)
+    {
+        long yCount = (long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth;
+        using var x = Random((long)s.Batch * s.InChannels * s.InHeight * s.InWidth, rnd);
+        using var w = Random((long)s.OutChannels * s.KernelSize, rnd, (float)Math.Sqrt(2.0 / s.KernelSize));
+        using var bias = Random(s.OutChannels, rnd);
+        using var residual = Random(yCount, rnd);
+        using var want = new AlignedBuffer(yCount * 4);
+        using var got = new AlignedBuffer(yCount * 4);
+        using var weights = new ConvWeights(s.OutChannels, s.InChannels, s.KernelHeight, s.KernelWidth, 1, w.Floats, fused ? bias.Floats : null);
+        weights.PrepareFor(algorithm);
+        using var ws = new AlignedBuffer(Conv2D.WorkspaceBytes(s, algorithm));
+        var act = fused ? Activation.Relu : Activation.None;
+        float* res = fused ? residual.Floats : null;
+        ConvReference.Run(s, x.Floats, w.Floats, fused ? bias.Floats : null, res, act, want.Floats);
+        Conv2D.Run(s, weights, x.Floats, got.Floats, res, act, ws.Floats, pool, algorithm);
+        AssertClose(want.Floats, got.Floats, yCount, 1e-3, 1e-4, $"{what} {s} fused={fused}");
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace FastInfer.Kernels.Gemm.MicroKernels;
@@ -50,8 +51,13 @@ internal static unsafe class TileStore128
             case ActivationKind.Sigmoid: return Vector128<float>.One / (Vector128<float>.One + Vector128.Exp(-v));
             case ActivationKind.Tanh:
                 return Vector128<float>.One - Vector128.Create(2f) / (Vector128.Exp(v + v) + Vector128<float>.One);
-            case ActivationKind.Gelu: return Elementwise.GeluKernel.Gelu128(v);
+            case ActivationKind.Gelu: return Gelu(v);
             default: return v;
         }
     }
+
+    /// <summary>Out of line: inlined, the GELU's dozen vector constants and temporaries would make <see cref="Activate"/>
+    /// too large to inline into every tile store, and the common epilogues (bias, ReLU) would pay a call.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector128<float> Gelu(Vector128<float> v) => Elementwise.GeluKernel.Gelu128(v);
 }

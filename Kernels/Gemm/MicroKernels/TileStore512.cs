@@ -55,8 +55,13 @@ internal static unsafe class TileStore512
             case ActivationKind.Tanh:
                 // 1 - 2/(e^{2x}+1): saturates cleanly to ±1 where e^{2x} overflows or underflows.
                 return Vector512<float>.One - Vector512.Create(2f) / (Vector512.Exp(v + v) + Vector512<float>.One);
-            case ActivationKind.Gelu: return Elementwise.GeluKernel.Gelu512(v);
+            case ActivationKind.Gelu: return Gelu(v);
             default: return v;
         }
     }
+
+    /// <summary>Out of line: inlined, the GELU's dozen vector constants and temporaries would make <see cref="Activate"/>
+    /// too large to inline into every tile store, and the common epilogues (bias, ReLU) would pay a call.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector512<float> Gelu(Vector512<float> v) => Elementwise.GeluKernel.Gelu512(v);
 }
