@@ -126,7 +126,7 @@ internal static class BenchCommand
                 {
                     int block = Math.Min(InterleaveBlock, s.Iterations - i);
                     bool ortFirst = ortRun is not null && (i / InterleaveBlock & 1) == 1;
-                    if (ortFirst) for (int j = 0; j < block; j++) TimeOrt(ortRun!, ortLat);
+                    if (ortFirst) { for (int j = 0; j < block; j++) TimeOrt(ortRun!, ortLat); Settle(); }
                     for (int j = 0; j < block; j++)
                     {
                         long a0 = GC.GetAllocatedBytesForCurrentThread();
@@ -137,6 +137,7 @@ internal static class BenchCommand
                         fi.Add(t0, t1);
                         progress?.Invoke(i + j + 1);
                     }
+                    if (ortRun is not null) Settle();
                     if (ortRun is not null && !ortFirst) for (int j = 0; j < block; j++) TimeOrt(ortRun, ortLat);
                 }
             }
@@ -176,6 +177,14 @@ internal static class BenchCommand
 
     /// <summary>Shortest warm-up, so the JIT's tier-1 code is what gets timed.</summary>
     private const double MinWarmupSeconds = 2.0;
+
+    /// <summary>
+    /// Between one engine's block and the other's, untimed: ONNX Runtime's workers spin for milliseconds after a run
+    /// (and ours for 200 µs), and on a 2-core machine a spinning worker holds the core the other engine's workers need.
+    /// </summary>
+    private static void Settle() => Thread.Sleep(SettleMilliseconds);
+
+    private const int SettleMilliseconds = 100;
 
     /// <summary>Runs per engine per turn when comparing with ONNX Runtime.</summary>
     private const int InterleaveBlock = 5;
