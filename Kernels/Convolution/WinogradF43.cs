@@ -56,6 +56,7 @@ public static unsafe class WinogradF43
     }
 
     /// <summary>U[ξ] = (G g Gᵀ)[ξ] for every (m, c) as 36 row-major M×C matrices, in double then rounded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per session, during a cold start
     internal static float[] TransformFilters(float* oihw, int m, int c)
     {
         ReadOnlySpan<double> g6 =
