@@ -58,9 +58,16 @@ public sealed partial class InferenceSession : IDisposable
         _pool = new WorkerPool(options.EffectiveThreads);
         _plans = new PlanCache(Math.Max(1, options.PlanCacheSize));
         _provider = Backends.ExecutionProviders.Resolve(options);
-        try { _provider?.Prepare(graph); }
+        try
+        {
+            _provider?.Prepare(graph);
+            if (options.LockWeights) LockedWeightBytes = Memory.WeightLock.Lock(graph);
+        }
         catch { _provider?.Dispose(); _pool.Dispose(); foreach (var op in _operators) op.Dispose(); throw; }
     }
+
+    /// <summary>Bytes of weights locked in RAM (<see cref="SessionOptions.LockWeights"/>); 0 when not asked for.</summary>
+    public long LockedWeightBytes { get; }
 
     /// <summary>Reads a model (ONNX, Keras .h5/.keras, FastInfer .fim — chosen by content) and prepares it.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -388,6 +395,7 @@ public sealed partial class InferenceSession : IDisposable
         _provider?.Dispose();
         foreach (var op in _operators) op.Dispose();
         _pool.Dispose();
+        if (LockedWeightBytes > 0) Memory.WeightLock.Unlock(_graph);
         _graph.Dispose();
     }
 

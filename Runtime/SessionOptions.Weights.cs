@@ -22,4 +22,12 @@ public sealed partial class SessionOptions
         get => ReaderLimits.VerifyTensorChecksums;
         set => ReaderLimits = ReaderLimits with { VerifyTensorChecksums = value };
     }
+
+    /// <summary>
+    /// Lock the model's weights in RAM (mlock) for the session's lifetime, so memory pressure can never page them out
+    /// and stall a run on reading them back. Off by default; needs a locked-memory limit (<c>ulimit -l</c>) at least the
+    /// weight size, else creating the session throws <see cref="InvalidOperationException"/> naming the limit.
+    /// Locks the weights as loaded (pinned blocks or mapped file pages); per-kernel packed copies are not included.
+    /// </summary>
+    public bool LockWeights { get; set; }
 }
