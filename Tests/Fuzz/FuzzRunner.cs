@@ -87,7 +87,7 @@ internal static class FuzzRunner
                         failure = $"{origin} allocated {allocated} bytes, over the bound of {target.MaxAllocatedBytes}";
                 }
             }
-            finally { FuzzTargets.CleanUpTempFiles(); }
+            finally { FuzzReaders.CleanUpTempFiles(); }
         }, maxStackSize: 64 << 20) { IsBackground = true, Name = $"fuzz {target.Name}" };
         worker.Start();
 

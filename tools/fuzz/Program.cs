@@ -1,7 +1,3 @@
-using FastInfer.Formats;
-using FastInfer.Formats.Keras;
-using FastInfer.Formats.Onnx;
-using FastInfer.Runtime;
 using FastInfer.Tests.Fuzz;
 using SharpFuzz;
 
@@ -17,24 +13,15 @@ namespace FastInfer.Fuzz;
 /// </summary>
 internal static class Program
 {
-    private static readonly ReaderLimits Limits = new()
-    {
-        MaxFileBytes = 16 << 20,
-        MaxTensorBytes = 1 << 20,
-        MaxTotalWeightBytes = 4 << 20,
-        MaxNodes = 10_000,
-        MaxDim = 1 << 24,
-        MaxListLength = 1 << 20,
-    };
-
     private sealed record Target(Action<byte[]> Load, Func<Exception, bool> IsDocumented);
 
     private static readonly Dictionary<string, Target> Targets = new(StringComparer.Ordinal)
     {
-        ["onnx"] = new(b => OnnxReader.Load(b, limits: Limits, sourceName: "fuzz.onnx").Dispose(), e => e is ModelFormatException),
-        ["onnx-plan"] = new(LoadAndPlanOnnx, e => e is ModelFormatException or InvalidModelException),
-        ["onnx-tensor"] = new(b => OnnxTensorFile.Read(b, limits: Limits, sourceName: "fuzz.pb").Dispose(), e => e is ModelFormatException),
-        ["keras"] = new(LoadKeras, e => e is ModelFormatException),
+        ["onnx"] = new(FuzzReaders.LoadOnnx, FuzzReaders.IsModelFormat),
+        ["onnx-plan"] = new(FuzzReaders.LoadAndPlanOnnx, FuzzReaders.IsModelFormatOrInvalidModel),
+        ["onnx-tensor"] = new(FuzzReaders.LoadOnnxTensor, FuzzReaders.IsModelFormat),
+        // The Keras reader picks HDF5 or zip by content, so one target serves both.
+        ["keras"] = new(b => FuzzReaders.LoadKeras(b, ".keras"), FuzzReaders.IsModelFormat),
         ["image"] = new(ImageDecode.Load, ImageDecode.IsDocumented),
     };
 
@@ -77,7 +64,7 @@ internal static class Program
                 catch (Exception e) { bad++; Console.WriteLine($"CRASH   {file}: {e.GetType().FullName}: {e.Message}"); }
             }
         }
-        finally { File.Delete(KerasTemp); }
+        finally { FuzzReaders.CleanUpTempFiles(); }
         return bad == 0 ? 0 : 1;
     }
 
@@ -86,28 +73,5 @@ internal static class Program
     {
         try { target.Load(bytes); }
         catch (Exception e) when (target.IsDocumented(e)) { }
-    }
-
-    private static void LoadAndPlanOnnx(byte[] bytes)
-    {
-        using var session = InferenceSession.Create(OnnxReader.Load(bytes, limits: Limits, sourceName: "fuzz.onnx"),
-            new SessionOptions { IntraOpThreads = 1, ReaderLimits = Limits });
-        long elements = 0;
-        foreach (var input in session.Inputs)
-        {
-            long n = 1;
-            foreach (int d in session.DefaultShape(input)) n = d <= 0 ? 0 : Math.Min(n * d, 1L << 40);
-            elements += n;
-        }
-        if (elements <= 1 << 16) session.DescribePlan();
-    }
-
-    private static readonly string KerasTemp = Path.Combine(Path.GetTempPath(), $"fastinfer-fuzz-{Environment.ProcessId}.keras-input");
-
-    /// <summary>The Keras reader takes a path (HDF5 or zip, chosen by magic bytes); one temp file per process.</summary>
-    private static void LoadKeras(byte[] bytes)
-    {
-        File.WriteAllBytes(KerasTemp, bytes);
-        KerasReader.Load(KerasTemp, Limits).Dispose();
     }
 }
