@@ -82,11 +82,7 @@ internal sealed unsafe class MatMulOperator : WeightGemmOperator
             if (!intoOutput) ctx.WorkspaceBytes = Math.Max(ctx.WorkspaceBytes, productFloats * sizeof(float));
             return (in StepArgs a) =>
             {
-                var ep = new GemmEpilogue
-                {
-                    Activation = activation, Bias = hasBias ? a.InF(2) : null, BiasKind = hasBias ? BiasKind.PerColumn : BiasKind.None,
-                    Residual = residual ? a.InF(3) : null, ResidualStride = n,
-                };
+                var ep = Epilogue(activation, hasBias ? a.InF(2) : null, residual ? a.InF(3) : null, n);
                 Sgemm.MultiplyPacked(rows, n, k, 1f, a.InF(0), k, packed, 0f, intoOutput ? a.OutF(0) : (float*)a.Workspace, n, ep, a.Pool);
             };
         }
@@ -121,6 +117,13 @@ internal sealed unsafe class MatMulOperator : WeightGemmOperator
         };
     }
 
+    /// <summary>A per-column bias (or none), a residual shaped like the n-column product (or none), then the activation.</summary>
+    private static GemmEpilogue Epilogue(Activation activation, float* bias, float* residual, int n) => new()
+    {
+        Activation = activation, Bias = bias, BiasKind = bias != null ? BiasKind.PerColumn : BiasKind.None,
+        Residual = residual, ResidualStride = n,
+    };
+
     /// <summary>One output batch index of a broadcast batched MatMul.</summary>
     private struct BatchedGemm : Kernels.Threading.IParallelBody
     {
@@ -134,11 +137,7 @@ internal sealed unsafe class MatMulOperator : WeightGemmOperator
 
         public void Invoke(int i)
         {
-            var ep = new GemmEpilogue
-            {
-                Activation = Activation, Bias = Bias, BiasKind = Bias != null ? BiasKind.PerColumn : BiasKind.None,
-                Residual = Residual != null ? Residual + i * StrideY : null, ResidualStride = N,
-            };
+            var ep = Epilogue(Activation, Bias, Residual != null ? Residual + i * StrideY : null, N);
             GemmBackend.Multiply(Blas, false, false, M, N, K, 1f, A + Offsets[i].A * StrideA, K, B + Offsets[i].B * StrideB, N, 0f, Y + i * StrideY, N, ep, Pool);
         }
     }
