@@ -19,7 +19,20 @@ public static class ModelReader
     /// <summary>Reads the native <c>.fim</c> format; set by the integration layer, like <see cref="KerasLoader"/>.</summary>
     public static Func<string, ReaderLimits?, ModelGraph>? FimLoader { get; set; } = Fim.FimReader.Load;
 
-    public static ModelGraph Load(string path, ReaderLimits? limits = null)
+    public static ModelGraph Load(string path, ReaderLimits? limits = null) => DetectFormat(path) switch
+    {
+        "keras" => (KerasLoader ?? throw new ModelFormatException("Keras support not available (ModelReader.KerasLoader is not set)", path))(path, limits),
+        "fim" => (FimLoader ?? throw new ModelFormatException(".fim support not available (ModelReader.FimLoader is not set)", path))(path, limits),
+        _ => OnnxReader.Load(path, limits),
+    };
+
+    /// <summary>
+    /// The format <see cref="Load"/> would read the file as, from its first bytes only: "keras" (HDF5 or zip),
+    /// "fim", or "onnx" (anything else: the ONNX reader decides whether it really is one).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ModelFormatException">The file is empty.</exception>
+    public static string DetectFormat(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"Model file not found: {path}", path);
@@ -31,11 +44,8 @@ public static class ModelReader
         }
         if (n == 0) throw new ModelFormatException("the file is empty", path);
         head = head[..n];
-
-        if (head.StartsWith(HdfMagic) || head.StartsWith(ZipMagic))
-            return (KerasLoader ?? throw new ModelFormatException("Keras support not available (ModelReader.KerasLoader is not set)", path))(path, limits);
-        if (head.StartsWith(FimMagic))
-            return (FimLoader ?? throw new ModelFormatException(".fim support not available (ModelReader.FimLoader is not set)", path))(path, limits);
-        return OnnxReader.Load(path, limits);
+        if (head.StartsWith(HdfMagic) || head.StartsWith(ZipMagic)) return "keras";
+        if (head.StartsWith(FimMagic)) return "fim";
+        return "onnx";
     }
 }

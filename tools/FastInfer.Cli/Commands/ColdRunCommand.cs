@@ -68,16 +68,13 @@ internal static class ColdBench
         // comparison is FastInfer from its own format against ONNX Runtime from ONNX.
         string ortModel = s.Model;
         string? tempOnnx = null;
-        if (engines.Length > 1)
+        if (engines.Length > 1 && FastInfer.Formats.ModelReader.DetectFormat(s.Model) != "onnx")
         {
             using var graph = FastInfer.Formats.ModelReader.Load(s.Model,
                 FastInfer.Formats.ReaderLimits.Default with { WeightPlacement = FastInfer.Formats.WeightPlacement.Mapped });
-            if (graph.SourceFormat != "onnx")
-            {
-                tempOnnx = Path.Combine(Path.GetTempPath(), $"fastinfer-cold-{Environment.ProcessId}.onnx");
-                FastInfer.Formats.Onnx.OnnxWriter.Save(graph, tempOnnx);
-                ortModel = tempOnnx;
-            }
+            tempOnnx = Path.Combine(Path.GetTempPath(), $"fastinfer-cold-{Environment.ProcessId}.onnx");
+            FastInfer.Formats.Onnx.OnnxWriter.Save(graph, tempOnnx);
+            ortModel = tempOnnx;
         }
         try { return Measure(ctx, s, engines, ortModel); }
         finally { if (tempOnnx is not null) File.Delete(tempOnnx); }
