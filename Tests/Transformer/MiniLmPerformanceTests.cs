@@ -5,6 +5,7 @@ using InferenceSession = FastInfer.Runtime.InferenceSession;
 using NamedOnnxValue = Microsoft.ML.OnnxRuntime.NamedOnnxValue;
 using SessionOptions = FastInfer.Runtime.SessionOptions;
 using Tensor = FastInfer.Runtime.Tensor;
+using FastInfer.Tests.Support;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -47,9 +48,7 @@ public class MiniLmPerformanceTests(ITestOutputHelper output)
             // what must be allocation-free), then check allocation over several runs.
             var warm = Stopwatch.StartNew();
             for (int i = 0; i < 20 || warm.Elapsed.TotalSeconds < 2; i++) { session.Run(inputs, outputs); using var _ = ort.Run(ortInputs); }
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 5; i++) session.Run(inputs, outputs);
-            long allocated = (GC.GetAllocatedBytesForCurrentThread() - before) / 5;
+            long allocated = AllocationMeter.MeasureClean(() => { for (int i = 0; i < 5; i++) session.Run(inputs, outputs); }) / 5;
 
             var ours = new List<double>();
             var theirs = new List<double>();
