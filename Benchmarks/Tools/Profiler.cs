@@ -10,7 +10,7 @@ using Ort = Microsoft.ML.OnnxRuntime;
 namespace FastInfer.Benchmarks.Tools;
 
 /// <summary>
-/// A quick in-process profiler (not BenchmarkDotNet): <c>profile peak|gemm|layers|steps|minilm|pool|resnet|seedcnn [threads] [reps]</c>.
+/// A quick in-process profiler (not BenchmarkDotNet): <c>profile peak|kernel|gemm|layers|steps|minilm|model|ortmodel|pool|resnet|seedcnn [threads] [reps]</c>.
 /// Every comparison is interleaved in one process and reported as medians, because the machine is shared.
 /// </summary>
 public static unsafe class Profiler
@@ -21,11 +21,12 @@ public static unsafe class Profiler
         int threads = args.Length > 1 ? int.Parse(args[1]) : 1;
         int reps = args.Length > 2 ? int.Parse(args[2]) : 20;
         double peak = 0;
-        if (what is "peak" or "all" or "gemm" or "layers")
+        if (what is "peak" or "all" or "gemm" or "layers" or "kernel")
         {
             peak = FmaPeak.MeasureGflops();
             Console.WriteLine($"FMA peak, 1 core, AVX-512: {peak:F1} GFLOP/s");
         }
+        if (what is "kernel" or "all") MicroKernelProbe.Run(peak);
         if (what is "gemm" or "all") Gemm(threads, reps, peak);
         if (what is "layers" or "all") Layers(threads, reps, peak);
         if (what is "resnet" or "all") ResNet(threads, reps);
@@ -33,6 +34,7 @@ public static unsafe class Profiler
         if (what is "pool") PoolProbe.Run(threads, reps);
         if (what is "minilm") StepsMiniLm(threads, reps);
         if (what is "model") StepsModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? throw new ArgumentException("set FASTINFER_PROFILE_MODEL"), threads, reps);
+        if (what is "ortmodel") OrtNodeProfiler.Run(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? throw new ArgumentException("set FASTINFER_PROFILE_MODEL"), threads, reps);
         if (what is "seedcnn") Compare("seed CNN 32x32x3", global::FastInfer.Tests.Support.SeedCnn.Build(32, 32, 3), 32, 2f, threads, reps);
     }
 
@@ -58,6 +60,10 @@ public static unsafe class Profiler
         CblasProvider.TryLoad(out var blas, out string msg);
         Console.WriteLine($"CBLAS: {(blas != null ? blas.LibraryName : msg)}; OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE")}");
         using var pool = new WorkerPool(threads);
+        using (var wa = Fill(256 * 256, new Random(0)))
+        using (var wc = new AlignedBuffer(256 * 256 * 4))
+        using (var wp = Sgemm.PackA(false, 256, 256, wa.Floats, 256))
+            WarmUp(() => Sgemm.MultiplyPackedA(wp, 256, wa.Floats, 256, wc.Floats, 256, default, pool));
         foreach (var shape in new[] { (256, 256, 256), (1024, 1024, 1024), (64, 12544, 147), (64, 3136, 576), (128, 784, 1152), (256, 196, 2304), (512, 49, 4608), (1, 1000, 512), (128, 384, 384), (128, 1536, 384), (128, 384, 1536), (49, 512, 4608) })
         {
             var (m, n, k) = shape;

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Platform;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Pooling;
@@ -11,7 +12,8 @@ public static unsafe class Pool2D
     /// <param name="countIncludePad">Average only: divide by the full window including padding (ONNX count_include_pad=1).</param>
     public static void Run(PoolKind kind, in PoolShape s, bool countIncludePad, float* x, float* y, WorkerPool pool)
     {
-        var body = new Body { S = s, Kind = kind, CountIncludePad = countIncludePad, X = x, Y = y };
+        bool wide = KernelIsa.Current == IsaLevel.Avx512 && Avx512F.IsSupported;
+        var body = new Body { S = s, Kind = kind, CountIncludePad = countIncludePad, Wide = wide, X = x, Y = y };
         pool.For(s.Planes, ref body);
     }
 
@@ -36,28 +38,38 @@ public static unsafe class Pool2D
     }
 
     /// <summary>
-    /// One plane per index, one output row at a time: for each filter tap whose input row is inside the image,
-    /// the valid output columns [lo, hi) are computed once and the row is reduced over them with no bounds
-    /// checks — vectorized (TensorPrimitives) for stride 1, a strided gather otherwise. Averages divide by
-    /// per-column counts derived from the same ranges.
+    /// One plane per index, one output row at a time, in two passes that need no bounds checks:
+    /// (1) the kernel's input rows that lie inside the image are reduced into a stack row that holds the input
+    /// columns at offset PadLeft and the reduction's identity (−∞ or 0) everywhere else, so padding, ceil-mode
+    /// overhang and vector over-reads all read identity; (2) each filter column is reduced from that row into an
+    /// output row rounded up to whole vectors — AVX-512 takes stride 2 by a two-source permute of two loads.
+    /// Averages then divide by per-column counts. Rows too wide for the stack use <see cref="ReduceRowChecked"/>.
     /// </summary>
     private struct Body : IParallelBody
     {
+        /// <summary>Widest padded input row (floats) reduced on the stack (16 KiB).</summary>
+        private const int MaxStackRow = 4096;
+
         public PoolShape S;
         public PoolKind Kind;
-        public bool CountIncludePad;
+        public bool CountIncludePad, Wide;
         public float* X, Y;
 
         public void Invoke(int p)
         {
-            int ih = S.InHeight, iw = S.InWidth, oh = S.OutHeight, ow = S.OutWidth, sw = S.StrideWidth;
+            int ih = S.InHeight, iw = S.InWidth, oh = S.OutHeight, ow = S.OutWidth;
             float* xp = X + (long)p * ih * iw, yp = Y + (long)p * oh * ow;
             bool max = Kind == PoolKind.Max;
+            int outLen = (ow + 15) & ~15;
+            int rowLen = Math.Max(S.PadLeft + ((iw + 15) & ~15), (S.KernelWidth - 1) * S.DilationWidth + (outLen - 1) * S.StrideWidth + 1) + 32;
+            bool onStack = rowLen <= MaxStackRow;
+            float* row = stackalloc float[onStack ? rowLen : 0];
+            float* acc = stackalloc float[onStack ? outLen : 0];
+            float identity = max ? float.NegativeInfinity : 0f;
+            if (onStack) new Span<float>(row, rowLen).Fill(identity);
             for (int oy = 0; oy < oh; oy++)
             {
                 float* yr = yp + (long)oy * ow;
-                var row = new Span<float>(yr, ow);
-                row.Fill(max ? float.NegativeInfinity : 0f);
                 int rowsInside = 0, rowsPadded = 0;
                 for (int ky = 0; ky < S.KernelHeight; ky++)
                 {
@@ -65,61 +77,145 @@ public static unsafe class Pool2D
                     if (iy >= -S.PadTop && iy < ih + S.PadBottom) rowsPadded++;
                     if ((uint)iy >= (uint)ih) continue;
                     rowsInside++;
-                    float* xr = xp + (long)iy * iw;
-                    for (int kx = 0; kx < S.KernelWidth; kx++)
-                    {
-                        int off = kx * S.DilationWidth - S.PadLeft;
-                        Range(off, iw, sw, ow, out int lo, out int hi);
-                        if (lo >= hi) continue;
-                        if (sw == 1)
-                        {
-                            var src = new ReadOnlySpan<float>(xr + off + lo, hi - lo);
-                            var dst = row.Slice(lo, hi - lo);
-                            if (max) TensorPrimitives.Max(src, dst, dst); else TensorPrimitives.Add(src, dst, dst);
-                        }
-                        else
-                        {
-                            float* src = xr + off;
-                            int ox = lo;
-                            if (sw == 2) ox = Stride2(src, yr, lo, hi, iw - off, max);
-                            // Math.Max propagates NaN like TensorPrimitives.Max on the stride-1 path, without a data-dependent branch.
-                            if (max) for (; ox < hi; ox++) yr[ox] = MathF.Max(yr[ox], src[ox * sw]);
-                            else for (; ox < hi; ox++) yr[ox] += src[ox * sw];
-                        }
-                    }
+                    if (!onStack) continue;
+                    if (Wide) { VerticalWide(xp + (long)iy * iw, row + S.PadLeft, iw, rowsInside == 1, max); continue; }
+                    var src = new ReadOnlySpan<float>(xp + (long)iy * iw, iw);
+                    var dst = new Span<float>(row + S.PadLeft, iw);
+                    if (rowsInside == 1) src.CopyTo(dst);
+                    else if (max) TensorPrimitives.Max(src, dst, dst);
+                    else TensorPrimitives.Add(src, dst, dst);
                 }
-                if (max) continue;
-                for (int ox = 0; ox < ow; ox++)
+                if (!onStack) ReduceRowChecked(xp, yr, oy, max);
+                else if (rowsInside == 0) new Span<float>(yr, ow).Fill(identity);
+                else if (Wide && S.StrideWidth <= 2) ColumnsWide(row, yr, ow, max);
+                else
                 {
-                    int cols = 0;
-                    for (int kx = 0; kx < S.KernelWidth; kx++)
-                    {
-                        int ix = ox * sw - S.PadLeft + kx * S.DilationWidth;
-                        if (CountIncludePad ? ix >= -S.PadLeft && ix < iw + S.PadRight : (uint)ix < (uint)iw) cols++;
-                    }
-                    int divisor = (CountIncludePad ? rowsPadded : rowsInside) * cols;
-                    yr[ox] = divisor > 0 ? yr[ox] / divisor : 0f;
+                    ReduceColumns(row, acc, outLen, max, identity);
+                    new ReadOnlySpan<float>(acc, ow).CopyTo(new Span<float>(yr, ow));
                 }
+                if (!max) Divide(yr, rowsInside, rowsPadded);
             }
         }
 
         /// <summary>
-        /// y[ox] = max/sum(y[ox], src[2·ox]) for whole 16-column chunks of [lo, hi) whose two loads stay within the
-        /// <paramref name="limit"/> readable elements (AVX-512 two-source permute picks the even elements);
-        /// returns where the scalar tail starts.
+        /// AVX-512: row[0, iw) = (first ? x : reduce(row, x)), in whole vectors; the lanes past iw load the identity
+        /// (masked load, which never touches memory past the input row), so the row's right margin stays identity.
         /// </summary>
-        private static int Stride2(float* src, float* y, int lo, int hi, int limit, bool max)
+        private static void VerticalWide(float* x, float* row, int iw, bool first, bool max)
         {
-            int ox = lo;
-            if (!Avx512F.IsSupported) return ox;
-            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-            for (; ox + 16 <= hi && 2 * ox + 32 <= limit; ox += 16)
+            var identity = Vector512.Create(max ? float.NegativeInfinity : 0f);
+            for (int i = 0; i < iw; i += 16)
             {
-                var v = Avx512F.PermuteVar16x32x2(Vector512.Load(src + 2 * ox), even, Vector512.Load(src + 2 * ox + 16));
-                var d = Vector512.Load(y + ox);
-                Vector512.Store(max ? Vector512.Max(d, v) : d + v, y + ox);
+                var v = iw - i >= 16 ? Vector512.Load(x + i) : Avx512F.MaskLoad(x + i, TailMask(iw - i), identity);
+                if (!first)
+                {
+                    var r = Vector512.Load(row + i);
+                    v = max ? Vector512.Max(r, v) : r + v;
+                }
+                Vector512.Store(v, row + i);
             }
-            return ox;
+        }
+
+        /// <summary>AVX-512: y[ox] = reduce over kx of row[ox·stride + kx·dilation] for strides 1 and 2 (a permute
+        /// of two loads); the last partial vector is stored under a mask.</summary>
+        private readonly void ColumnsWide(float* row, float* y, int ow, bool max)
+        {
+            int sw = S.StrideWidth, kw = S.KernelWidth, dw = S.DilationWidth;
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            for (int ox = 0; ox < ow; ox += 16)
+            {
+                float* src = row + (long)ox * sw;
+                Vector512<float> a = default;
+                for (int kx = 0; kx < kw; kx++, src += dw)
+                {
+                    var v = sw == 1 ? Vector512.Load(src) : Avx512F.PermuteVar16x32x2(Vector512.Load(src), even, Vector512.Load(src + 16));
+                    a = kx == 0 ? v : max ? Vector512.Max(a, v) : a + v;
+                }
+                if (ow - ox >= 16) Vector512.Store(a, y + ox);
+                else Avx512F.MaskStore(y + ox, TailMask(ow - ox), a);
+            }
+        }
+
+        /// <summary>All-ones in the first <paramref name="count"/> (&lt; 16) lanes.</summary>
+        private static Vector512<float> TailMask(int count) =>
+            Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
+
+        /// <summary>acc[ox] = reduce over kx of row[ox·stride + kx·dilation], for whole vectors of output columns.</summary>
+        private readonly void ReduceColumns(float* row, float* acc, int outLen, bool max, float identity)
+        {
+            int sw = S.StrideWidth;
+            new Span<float>(acc, outLen).Fill(identity);
+            for (int kx = 0; kx < S.KernelWidth; kx++)
+            {
+                float* src = row + kx * S.DilationWidth;
+                if (sw == 1)
+                {
+                    var s = new ReadOnlySpan<float>(src, outLen);
+                    var d = new Span<float>(acc, outLen);
+                    if (max) TensorPrimitives.Max(s, d, d); else TensorPrimitives.Add(s, d, d);
+                }
+                else if (sw == 2 && Wide)
+                {
+                    var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+                    for (int ox = 0; ox < outLen; ox += 16)
+                    {
+                        var v = Avx512F.PermuteVar16x32x2(Vector512.Load(src + 2 * ox), even, Vector512.Load(src + 2 * ox + 16));
+                        var a = Vector512.Load(acc + ox);
+                        Vector512.Store(max ? Vector512.Max(a, v) : a + v, acc + ox);
+                    }
+                }
+                else if (max) for (int ox = 0; ox < outLen; ox++) acc[ox] = MathF.Max(acc[ox], src[ox * sw]);
+                else for (int ox = 0; ox < outLen; ox++) acc[ox] += src[ox * sw];
+            }
+        }
+
+        /// <summary>Averages: divide each column by the cells its window counts (inside the image, or inside the pads too).</summary>
+        private readonly void Divide(float* yr, int rowsInside, int rowsPadded)
+        {
+            int iw = S.InWidth, sw = S.StrideWidth;
+            for (int ox = 0; ox < S.OutWidth; ox++)
+            {
+                int cols = 0;
+                for (int kx = 0; kx < S.KernelWidth; kx++)
+                {
+                    int ix = ox * sw - S.PadLeft + kx * S.DilationWidth;
+                    if (CountIncludePad ? ix >= -S.PadLeft && ix < iw + S.PadRight : (uint)ix < (uint)iw) cols++;
+                }
+                int divisor = (CountIncludePad ? rowsPadded : rowsInside) * cols;
+                yr[ox] = divisor > 0 ? yr[ox] / divisor : 0f;
+            }
+        }
+
+        /// <summary>
+        /// Rows too wide for the stack: for each tap whose input row is inside the image, the valid output columns
+        /// [lo, hi) are computed once and reduced straight from the input (vectorized for stride 1, scalar otherwise).
+        /// </summary>
+        private readonly void ReduceRowChecked(float* xp, float* yr, int oy, bool max)
+        {
+            int ih = S.InHeight, iw = S.InWidth, ow = S.OutWidth, sw = S.StrideWidth;
+            var yrow = new Span<float>(yr, ow);
+            yrow.Fill(max ? float.NegativeInfinity : 0f);
+            for (int ky = 0; ky < S.KernelHeight; ky++)
+            {
+                int iy = oy * S.StrideHeight - S.PadTop + ky * S.DilationHeight;
+                if ((uint)iy >= (uint)ih) continue;
+                float* xr = xp + (long)iy * iw;
+                for (int kx = 0; kx < S.KernelWidth; kx++)
+                {
+                    int off = kx * S.DilationWidth - S.PadLeft;
+                    Range(off, iw, sw, ow, out int lo, out int hi);
+                    if (lo >= hi) continue;
+                    if (sw == 1)
+                    {
+                        var src = new ReadOnlySpan<float>(xr + off + lo, hi - lo);
+                        var dst = yrow.Slice(lo, hi - lo);
+                        if (max) TensorPrimitives.Max(src, dst, dst); else TensorPrimitives.Add(src, dst, dst);
+                    }
+                    // Math.Max propagates NaN like TensorPrimitives.Max, without a data-dependent branch.
+                    else if (max) for (int ox = lo; ox < hi; ox++) yr[ox] = MathF.Max(yr[ox], xr[off + ox * sw]);
+                    else for (int ox = lo; ox < hi; ox++) yr[ox] += xr[off + ox * sw];
+                }
+            }
         }
 
         /// <summary>Output columns whose tap ox·stride + off lies inside [0, width).</summary>

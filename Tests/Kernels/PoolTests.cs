@@ -1,4 +1,5 @@
 using FastInfer.Kernels.Memory;
+using FastInfer.Kernels.Platform;
 using FastInfer.Kernels.Pooling;
 using FastInfer.Kernels.Threading;
 using Xunit;
@@ -26,13 +27,15 @@ public unsafe class PoolTests
         foreach (int threads in new[] { 1, 2 })
         foreach (var kind in new[] { PoolKind.Max, PoolKind.Average })
         foreach (bool includePad in new[] { false, true })
-            yield return new object[] { kind, includePad, threads };
+        foreach (var isa in new[] { KernelIsa.Best, IsaLevel.Scalar })
+            yield return new object[] { kind, includePad, threads, isa };
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void MatchesReference(PoolKind kind, bool countIncludePad, int threads)
+    public void MatchesReference(PoolKind kind, bool countIncludePad, int threads, IsaLevel isa)
     {
+        using var tier = KernelIsa.Override(isa);
         using var pool = new WorkerPool(threads);
         var rnd = new Random(3);
         var shapes = new[]
@@ -40,6 +43,7 @@ public unsafe class PoolTests
             Shape(112, 112, 3, 2, 1, false), Shape(17, 19, 3, 2, 1, true), Shape(16, 15, 2, 2, 0, false),
             Shape(9, 13, 3, 1, 1, false), Shape(10, 10, 3, 1, 0, true), Shape(7, 6, 5, 2, 2, true),
             Shape(11, 12, 3, 1, 2, false, dil: 2), Shape(1, 1, 1, 1, 0, false), Shape(5, 33, 2, 3, 1, true), Shape(3, 75, 3, 2, 0, true), Shape(4, 67, 2, 2, 1, false),
+            Shape(30, 30, 2, 2, 0, false), Shape(3, 4100, 2, 2, 0, false), Shape(3, 4097, 3, 1, 1, true), Shape(2, 2100, 3, 2, 1, true, dil: 2),
         };
         foreach (var s in shapes)
         {

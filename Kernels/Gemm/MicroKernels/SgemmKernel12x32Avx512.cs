@@ -127,7 +127,6 @@ internal static unsafe class SgemmKernel12x32Avx512
         if (R > 11) { Vector512.Store(c11_0, tile + 352); Vector512.Store(c11_1, tile + 368); }
         // Accumulators go to the stack before the epilogue's calls: otherwise the JIT keeps them in memory
         // across the whole k loop (all vector registers are caller-saved), spilling on every FMA.
-        for (int r = 0; r < R; r++)
-            TileStore512.Row(c + r * ldc, Vector512.Load(tile + r * 32 + 0), Vector512.Load(tile + r * 32 + 16), row0 + r, col0, cols, t);
+        TileStore512.Tile(c, ldc, tile, R, cols, row0, col0, t);
     }
 }

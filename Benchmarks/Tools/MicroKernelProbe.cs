@@ -1,0 +1,50 @@
+using System.Diagnostics;
+using FastInfer.Kernels.Gemm;
+using FastInfer.Kernels.Gemm.MicroKernels;
+using FastInfer.Kernels.Memory;
+using FastInfer.Kernels.Platform;
+
+namespace FastInfer.Benchmarks.Tools;
+
+/// <summary>
+/// The SGEMM micro-kernel alone, with its operands in L1 (one Mr×kc A panel, one kc×Nr B slice, one C tile): the
+/// ceiling every GEMM built on it can reach. The gap between this and a whole SGEMM is blocking, packing and stores.
+/// </summary>
+public static unsafe class MicroKernelProbe
+{
+    public static void Run(double peak)
+    {
+        var kernel = SgemmKernelTable.For(KernelIsa.Current);
+        foreach (int kc in new[] { 64, 128, 256, 384, 512 })
+        {
+            Probe(kernel, kc, 1, peak, "A, B and C in L1");
+            if (kc == 256) Probe(kernel, kc, GemmBlocking.McPanels, peak, $"A cycling over {GemmBlocking.McPanels} panels (L2), as the driver runs it");
+        }
+    }
+
+    private static void Probe(SgemmKernelTable kernel, int kc, int aPanels, double peak, string what)
+    {
+        using var a = new AlignedBuffer((long)aPanels * kernel.Mr * kc * 4);
+        using var b = new AlignedBuffer((long)kernel.Nr * kc * 4);
+        using var c = new AlignedBuffer((long)aPanels * kernel.Mr * kernel.Nr * 4);
+        for (long i = 0; i < aPanels * kernel.Mr * kc; i++) a.Floats[i] = 1e-3f;
+        for (long i = 0; i < kernel.Nr * kc; i++) b.Floats[i] = 1e-3f;
+        var ctx = new TileContext(1f, 0f, default);
+        long flopsPerCall = 2L * kernel.Mr * kernel.Nr * kc;
+        int calls = (int)(2e9 / flopsPerCall) / aPanels * aPanels;
+        var best = double.MaxValue;
+        for (int rep = 0; rep < 7; rep++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < calls; i++)
+            {
+                int p = i % aPanels;
+                kernel.Run(kernel.Mr, kernel.Nr, a.Floats + (long)p * kernel.Mr * kc, b.Floats, (nint)16 * kc, kc,
+                    c.Floats + (long)p * kernel.Mr * kernel.Nr, kernel.Nr, 0, 0, &ctx);
+            }
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        double gflops = flopsPerCall * (double)calls / best / 1e9;
+        Console.WriteLine($"micro-kernel {kernel.Isa} {kernel.Mr}x{kernel.Nr} kc={kc,4}: {gflops,6:F1} GFLOP/s ({(peak > 0 ? 100 * gflops / peak : 0):F0}% of peak) — {what}");
+    }
+}
