@@ -102,6 +102,9 @@ public static unsafe class WinogradF43
             var input = new InputBody { S = s, X = x + (long)n * c * s.InHeight * s.InWidth, V = v, TilesY = ty, TilesX = tx };
             pool.For(c * ty, ref input);
             var gemm = new GemmBody { U = u, V = v, O = o, C = c, M = m, T = t };
+            // The caller's packing scratch exists before the loop even if the workers take every product this time,
+            // so a later run on this thread never allocates it.
+            GemmScratch.Get();
             pool.For(Xi, ref gemm);
             long outOffset = (long)n * m * s.OutHeight * s.OutWidth;
             var output = new OutputBody
@@ -127,23 +130,20 @@ public static unsafe class WinogradF43
             int width = (TilesX + Lanes - 1) / Lanes * Lanes + Lanes; // phases read up to one tile past each 16-tile chunk
             int ih = S.InHeight, iw = S.InWidth;
             float* plane = X + (long)ci * ih * iw;
-            // phase[r][p][t] = x[4·ty − padTop + r][4·t + p − padLeft], zero outside the image.
+            // phase[r][p][t] = x[4·ty − padTop + r][4·t + p − padLeft], zero outside the image: each input row is copied
+            // into a zero-margined row (shifted by padLeft) and split into its column phases 64 floats at a time.
             float* phase = stackalloc float[Alpha * 4 * width];
+            float* row = stackalloc float[4 * width];
+            int copy = Math.Min(iw, 4 * width - S.PadLeft);
+            new Span<float>(row, S.PadLeft).Clear();
+            new Span<float>(row + S.PadLeft + copy, 4 * width - S.PadLeft - copy).Clear();
             for (int r = 0; r < Alpha; r++)
             {
                 int iy = 4 * tyi - S.PadTop + r;
-                for (int p = 0; p < 4; p++)
-                {
-                    float* dst = phase + (r * 4 + p) * width;
-                    if ((uint)iy >= (uint)ih) { new Span<float>(dst, width).Clear(); continue; }
-                    float* src = plane + (long)iy * iw;
-                    int off = p - S.PadLeft; // ix = 4t + off
-                    int lo = Math.Min(width, off >= 0 ? 0 : (-off + 3) / 4);
-                    int hi = Math.Max(lo, Math.Min(width, iw - off <= 0 ? 0 : (iw - off - 1) / 4 + 1));
-                    for (int tt = 0; tt < lo; tt++) dst[tt] = 0f;
-                    for (int tt = lo; tt < hi; tt++) dst[tt] = src[4 * tt + off];
-                    for (int tt = hi; tt < width; tt++) dst[tt] = 0f;
-                }
+                float* dst = phase + r * 4 * width;
+                if ((uint)iy >= (uint)ih) { new Span<float>(dst, 4 * width).Clear(); continue; }
+                new ReadOnlySpan<float>(plane + (long)iy * iw, copy).CopyTo(new Span<float>(row + S.PadLeft, copy));
+                for (int c = 0; c < width; c += Lanes) ColumnPhases.Split(row + 4 * c, dst + c, width);
             }
             long t = (long)TilesY * TilesX;
             long xiStride = (long)S.InChannels * t;
@@ -265,13 +265,13 @@ public static unsafe class WinogradF43
                     Vector512.Store(y2 + bias, y + (2 * 4 + b) * Lanes);
                     Vector512.Store(y3 + bias, y + (3 * 4 + b) * Lanes);
                 }
-                // Interleave the 4 column phases back into output rows, cropped at the right and bottom edges.
+                // Merge the 4 column phases back into output rows, cropped at the right and bottom edges.
                 int x0 = 4 * t0, cols = Math.Min(4 * Lanes, ow - x0);
                 for (int a = 0; a < rows; a++)
                 {
-                    float* dst = yPlane + (long)(4 * tyi + a) * ow + x0;
                     float* ya = y + a * 4 * Lanes;
-                    for (int xx = 0; xx < cols; xx++) dst[xx] = ya[(xx & 3) * Lanes + (xx >> 2)];
+                    ColumnPhases.Merge(Vector512.Load(ya), Vector512.Load(ya + Lanes), Vector512.Load(ya + 2 * Lanes), Vector512.Load(ya + 3 * Lanes),
+                        yPlane + (long)(4 * tyi + a) * ow + x0, cols);
                 }
             }
             for (int a = 0; a < rows; a++)
