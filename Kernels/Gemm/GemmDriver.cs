@@ -93,10 +93,10 @@ internal unsafe struct GemmDriver : IParallelBody
         float* aScratch = scratch + GemmScratch.BFloats;
         float** panels = stackalloc float*[GemmBlocking.McPanels];
         var ctx = new TileContext(Alpha, Beta, Epilogue);
-        int kBlocks = Math.Max(1, Ceil(K, GemmBlocking.Kc));
+        int kStep = GemmBlocking.KStep(K), kBlocks = Math.Max(1, Ceil(K, kStep));
         for (int kb = 0; kb < kBlocks; kb++)
         {
-            int k0 = kb * GemmBlocking.Kc, kc = Math.Min(GemmBlocking.Kc, K - k0);
+            int k0 = kb * kStep, kc = Math.Min(kStep, K - k0);
             ctx.First = kb == 0;
             ctx.Last = kb == kBlocks - 1;
             float* bBase;

@@ -72,8 +72,10 @@ public unsafe class SgemmTests
     {
         using var pool = new WorkerPool(threads);
         int seed = 100;
-        foreach (int k in new[] { 255, 256, 257, 513 })
+        // Around the K block (equal blocks of at most GemmBlocking.Kc = 384, rounded up to 8): one, two and three blocks.
+        foreach (int k in new[] { 255, 256, 257, 383, 384, 385, 513, 769, 1155 })
             Check(isa, pool, "PackedA", false, false, 25, 40, k, 1, 0, default, seed++);
+        Check(isa, pool, "Multiply", false, false, 13, 33, 1155, 1, 0.5f, default, seed++);
         Check(isa, pool, "PackedB", false, false, 14, 530, 70, 1, 0, default, seed++);
         Check(isa, pool, "Multiply", false, false, 3, 1041, 20, 1, 0, default, seed++);
         Check(isa, pool, "PackedB", false, false, 1, 1000, 300, 1, 0, default, seed++); // GEMV-like
