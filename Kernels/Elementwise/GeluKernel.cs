@@ -46,18 +46,58 @@ public static class GeluKernel
         tail.StoreUnsafe(ref yr, (nuint)last);
     }
 
+    /// <summary>
+    /// The AVX-512 form runs in a GEMM epilogue over every element of a transformer's FFN, so it avoids the two
+    /// slow parts of the formula: the division (a 14-bit reciprocal estimate refined by one Newton step, ~2⁻²⁸
+    /// relative) and <see cref="Vector512.Exp(Vector512{float})"/>, which computes in double precision
+    /// (<see cref="ExpNonPositive512"/> instead). Other tiers use the plain operators.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Gelu512(Vector512<float> x)
     {
         var ax = Vector512.Abs(x);
         var z = ax * Vector512.Create(0.70710678118654752f);
-        var u = Vector512<float>.One / Vector512.FusedMultiplyAdd(z, Vector512.Create(P), Vector512<float>.One);
+        var u = Reciprocal512(Vector512.FusedMultiplyAdd(z, Vector512.Create(P), Vector512<float>.One));
         var p = Vector512.FusedMultiplyAdd(u, Vector512.Create(A5), Vector512.Create(A4));
         p = Vector512.FusedMultiplyAdd(p, u, Vector512.Create(A3));
         p = Vector512.FusedMultiplyAdd(p, u, Vector512.Create(A2));
         p = Vector512.FusedMultiplyAdd(p, u, Vector512.Create(A1));
-        var erf = Vector512<float>.One - p * u * Vector512.Exp(-(z * z));
-        return Vector512.Create(0.5f) * Vector512.FusedMultiplyAdd(ax, erf, x);
+        var erf = Vector512<float>.One - p * u * ExpNonPositive512(-(z * z));
+        // x·(½ + ½·sign(x)·erf(|z|)): no intermediate overflows for |x| near float's maximum, unlike ½·(x + |x|·erf).
+        var signedErf = erf ^ (x & Vector512.Create(-0f));
+        return x * Vector512.FusedMultiplyAdd(Vector512.Create(0.5f), signedErf, Vector512.Create(0.5f));
+    }
+
+    /// <summary>1/d for d ≥ 1: the hardware's 14-bit estimate and one Newton–Raphson step r·(2 − d·r).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Reciprocal512(Vector512<float> d)
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return Vector512<float>.One / d;
+        var r = System.Runtime.Intrinsics.X86.Avx512F.Reciprocal14(d);
+        return r * Vector512.FusedMultiplyAdd(-d, r, Vector512.Create(2f));
+    }
+
+    /// <summary>
+    /// e^x for x ≤ 0 (x below −87 gives ~1e-38 rather than a denormal or 0, harmless where it is used: multiplied by
+    /// a factor below 1 and subtracted from 1): x = n·ln 2 + r with |r| ≤ ln2/2, e^r by its Taylor series to r⁷
+    /// (truncation below 2e-8 relative), times 2ⁿ built in the exponent bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> ExpNonPositive512(Vector512<float> x)
+    {
+        x = Vector512.Max(x, Vector512.Create(-87f));
+        var n = Vector512.Round(x * Vector512.Create(1.44269504088896341f));
+        var r = Vector512.FusedMultiplyAdd(-n, Vector512.Create(0.693145751953125f), x);   // ln 2, high part (exact in n·hi)
+        r = Vector512.FusedMultiplyAdd(-n, Vector512.Create(1.42860682030941723e-6f), r); // ln 2, low part
+        var e = Vector512.FusedMultiplyAdd(Vector512.Create(1f / 5040), r, Vector512.Create(1f / 720));
+        e = Vector512.FusedMultiplyAdd(e, r, Vector512.Create(1f / 120));
+        e = Vector512.FusedMultiplyAdd(e, r, Vector512.Create(1f / 24));
+        e = Vector512.FusedMultiplyAdd(e, r, Vector512.Create(1f / 6));
+        e = Vector512.FusedMultiplyAdd(e, r, Vector512.Create(0.5f));
+        e = Vector512.FusedMultiplyAdd(e, r, Vector512<float>.One);
+        e = Vector512.FusedMultiplyAdd(e, r, Vector512<float>.One);
+        var scale = (Vector512.ConvertToInt32(n) + Vector512.Create(127)) << 23;
+        return e * scale.AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -71,7 +111,9 @@ public static class GeluKernel
         p = Vector256.FusedMultiplyAdd(p, u, Vector256.Create(A2));
         p = Vector256.FusedMultiplyAdd(p, u, Vector256.Create(A1));
         var erf = Vector256<float>.One - p * u * Vector256.Exp(-(z * z));
-        return Vector256.Create(0.5f) * Vector256.FusedMultiplyAdd(ax, erf, x);
+        // x·(½ + ½·sign(x)·erf(|z|)): no intermediate overflows for |x| near float's maximum, unlike ½·(x + |x|·erf).
+        var signedErf = erf ^ (x & Vector256.Create(-0f));
+        return x * Vector256.FusedMultiplyAdd(Vector256.Create(0.5f), signedErf, Vector256.Create(0.5f));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -85,7 +127,9 @@ public static class GeluKernel
         p = Vector128.FusedMultiplyAdd(p, u, Vector128.Create(A2));
         p = Vector128.FusedMultiplyAdd(p, u, Vector128.Create(A1));
         var erf = Vector128<float>.One - p * u * Vector128.Exp(-(z * z));
-        return Vector128.Create(0.5f) * Vector128.FusedMultiplyAdd(ax, erf, x);
+        // x·(½ + ½·sign(x)·erf(|z|)): no intermediate overflows for |x| near float's maximum, unlike ½·(x + |x|·erf).
+        var signedErf = erf ^ (x & Vector128.Create(-0f));
+        return x * Vector128.FusedMultiplyAdd(Vector128.Create(0.5f), signedErf, Vector128.Create(0.5f));
     }
 
     /// <summary>The same formula for one value (tails and scalar kernels).</summary>
@@ -95,7 +139,7 @@ public static class GeluKernel
         float u = 1f / (1f + P * z);
         float p = ((((A5 * u + A4) * u + A3) * u + A2) * u + A1) * u;
         float erf = 1f - p * MathF.Exp(-z * z);
-        return 0.5f * (x + ax * erf);
+        return x * (0.5f + 0.5f * MathF.CopySign(erf, x));
     }
 
     /// <summary>The portable form: TensorPrimitives passes over stack chunks.</summary>
@@ -126,12 +170,11 @@ public static class GeluKernel
             TensorPrimitives.Multiply(ps, us, ps);
             TensorPrimitives.Multiply(ps, es, ps);                      // 1 − erf(|z|)
             TensorPrimitives.Subtract(1f, ps, ps);                      // erf(|z|)
-            // gelu = 0.5·x·(1 + sign(x)·erf(|z|)) = 0.5·(x + |x|·erf(|z|)); y is written last, so it may alias x.
-            TensorPrimitives.Abs(xs, us);
-            TensorPrimitives.Multiply(us, ps, us);
-            var ys = y.Slice(start, n);
-            TensorPrimitives.Add(xs, us, ys);
-            TensorPrimitives.Multiply(ys, 0.5f, ys);
+            // gelu = x·(½ + ½·sign(x)·erf(|z|)); y is written last, so it may alias x.
+            TensorPrimitives.CopySign(ps, xs, us);
+            TensorPrimitives.Multiply(us, 0.5f, us);
+            TensorPrimitives.Add(us, 0.5f, us);
+            TensorPrimitives.Multiply(xs, us, y.Slice(start, n));
         }
     }
 }
