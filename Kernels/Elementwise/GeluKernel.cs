@@ -50,7 +50,7 @@ public static class GeluKernel
     /// The AVX-512 form runs in a GEMM epilogue over every element of a transformer's FFN, so it avoids the two
     /// slow parts of the formula: the division (a 14-bit reciprocal estimate refined by one Newton step, ~2⁻²⁸
     /// relative) and <see cref="Vector512.Exp(Vector512{float})"/>, which computes in double precision
-    /// (<see cref="ExpNonPositive512"/> instead). Other tiers use the plain operators.
+    /// (<see cref="FastExp.NonPositive512"/> instead). Other tiers use the plain operators.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Gelu512(Vector512<float> x)
@@ -62,7 +62,7 @@ public static class GeluKernel
         p = Vector512.FusedMultiplyAdd(p, u, Vector512.Create(A3));
         p = Vector512.FusedMultiplyAdd(p, u, Vector512.Create(A2));
         p = Vector512.FusedMultiplyAdd(p, u, Vector512.Create(A1));
-        var erf = Vector512<float>.One - p * u * ExpNonPositive512(-(z * z));
+        var erf = Vector512<float>.One - p * u * FastExp.NonPositive512(-(z * z));
         // x·(½ + ½·sign(x)·erf(|z|)): no intermediate overflows for |x| near float's maximum, unlike ½·(x + |x|·erf).
         var signedErf = erf ^ (x & Vector512.Create(-0f));
         return x * Vector512.FusedMultiplyAdd(Vector512.Create(0.5f), signedErf, Vector512.Create(0.5f));
@@ -75,29 +75,6 @@ public static class GeluKernel
         if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return Vector512<float>.One / d;
         var r = System.Runtime.Intrinsics.X86.Avx512F.Reciprocal14(d);
         return r * Vector512.FusedMultiplyAdd(-d, r, Vector512.Create(2f));
-    }
-
-    /// <summary>
-    /// e^x for x ≤ 0 (x below −87 gives ~1e-38 rather than a denormal or 0, harmless where it is used: multiplied by
-    /// a factor below 1 and subtracted from 1): x = n·ln 2 + r with |r| ≤ ln2/2, e^r by its Taylor series to r⁷
-    /// (truncation below 2e-8 relative), times 2ⁿ built in the exponent bits.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> ExpNonPositive512(Vector512<float> x)
-    {
-        x = Vector512.Max(x, Vector512.Create(-87f));
-        var n = Vector512.Round(x * Vector512.Create(1.44269504088896341f));
-        var r = Vector512.FusedMultiplyAdd(-n, Vector512.Create(0.693145751953125f), x);   // ln 2, high part (exact in n·hi)
-        r = Vector512.FusedMultiplyAdd(-n, Vector512.Create(1.42860682030941723e-6f), r); // ln 2, low part
-        var e = Vector512.FusedMultiplyAdd(Vector512.Create(1f / 5040), r, Vector512.Create(1f / 720));
-        e = Vector512.FusedMultiplyAdd(e, r, Vector512.Create(1f / 120));
-        e = Vector512.FusedMultiplyAdd(e, r, Vector512.Create(1f / 24));
-        e = Vector512.FusedMultiplyAdd(e, r, Vector512.Create(1f / 6));
-        e = Vector512.FusedMultiplyAdd(e, r, Vector512.Create(0.5f));
-        e = Vector512.FusedMultiplyAdd(e, r, Vector512<float>.One);
-        e = Vector512.FusedMultiplyAdd(e, r, Vector512<float>.One);
-        var scale = (Vector512.ConvertToInt32(n) + Vector512.Create(127)) << 23;
-        return e * scale.AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

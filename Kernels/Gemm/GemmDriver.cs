@@ -34,7 +34,11 @@ internal unsafe struct GemmDriver : IParallelBody
         int units = Kernel.Nr / 16;
         _mPanels = (M + Kernel.Mr - 1) / Kernel.Mr;
         _n16 = (N + 15) / 16;
-        _nPer = Math.Min(RoundUp(_n16, units), GemmBlocking.NcUnits);
+        // An N block bounds the B block packed into scratch; a prepacked B needs no scratch, so a task then takes all
+        // its columns and packs each A panel once per K block instead of once per N block (MiniLM's 1536-wide FFN
+        // packed its activations six times).
+        int nBlock = BPacked != null ? RoundUp(_n16, units) : GemmBlocking.NcUnits;
+        _nPer = Math.Min(RoundUp(_n16, units), nBlock);
         _nTasks = Ceil(_n16, _nPer);
         _mPer = _mPanels;
         int mTasks = 1, threads = pool.Concurrency;
@@ -47,7 +51,7 @@ internal unsafe struct GemmDriver : IParallelBody
             {
                 // Split N, one slice per thread: every block of B is packed (or streamed from memory) exactly once,
                 // and A — repacked or re-streamed by every N task — is walked only once per thread.
-                _nPer = Math.Min(GemmBlocking.NcUnits, RoundUp(Ceil(_n16, threads), units));
+                _nPer = Math.Min(nBlock, RoundUp(Ceil(_n16, threads), units));
                 _nTasks = Ceil(_n16, _nPer);
             }
             else if (BPacked == null)

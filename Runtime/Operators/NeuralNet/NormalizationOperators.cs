@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
 using FastInfer.Ir;
+using FastInfer.Kernels.Elementwise;
+using FastInfer.Kernels.Platform;
 
 namespace FastInfer.Runtime.Operators.NeuralNet;
 
@@ -104,9 +106,10 @@ internal static unsafe class NormalizationOperators
             return (in StepArgs a) => SoftmaxStrided(a.InF(0), a.OutF(0), outer, length, inner, log);
         }
         int len = checked((int)length);
+        bool wide = KernelIsa.Current == IsaLevel.Avx512;
         return (in StepArgs a) =>
         {
-            var rows = new SoftmaxRows { X = a.InF(0), Y = a.OutF(0), Length = len, Log = log };
+            var rows = new SoftmaxRows { X = a.InF(0), Y = a.OutF(0), Length = len, Log = log, Wide = wide };
             ParallelRows.Run(a.Pool, outer, 1 + 8192 / Math.Max(1, len), ref rows);
         };
     }
@@ -115,12 +118,15 @@ internal static unsafe class NormalizationOperators
     {
         public float* X, Y;
         public int Length;
-        public bool Log;
+        public bool Log, Wide;
 
         public void Rows(long start, long end)
         {
             for (long o = start; o < end; o++)
-                SoftmaxRow(new ReadOnlySpan<float>(X + o * Length, Length), new Span<float>(Y + o * Length, Length), Log);
+            {
+                if (Log) SoftmaxRow(new ReadOnlySpan<float>(X + o * Length, Length), new Span<float>(Y + o * Length, Length), log: true);
+                else SoftmaxKernel.Row(X + o * Length, Y + o * Length, Length, Wide);
+            }
         }
     }
 
