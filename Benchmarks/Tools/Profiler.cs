@@ -35,6 +35,7 @@ public static unsafe class Profiler
         if (what is "minilm") StepsMiniLm(threads, reps);
         if (what is "model") StepsModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? throw new ArgumentException("set FASTINFER_PROFILE_MODEL"), threads, reps);
         if (what is "ortmodel") OrtNodeProfiler.Run(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? throw new ArgumentException("set FASTINFER_PROFILE_MODEL"), threads, reps);
+        if (what is "ab") AbModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? ResNetPath, threads, reps);
         if (what is "seedcnn") Compare("seed CNN 32x32x3", global::FastInfer.Tests.Support.SeedCnn.Build(32, 32, 3), 32, 2f, threads, reps);
     }
 
@@ -102,8 +103,10 @@ public static unsafe class Profiler
     {
         using var pool = new WorkerPool(threads);
         double total = 0, totalMin = 0, totalFlops = 0;
+        string? only = Environment.GetEnvironmentVariable("FASTINFER_PROFILE_LAYER"); // a name fragment: profile that layer alone
         foreach (var (name, s) in ResNet18Layers.All())
         {
+            if (only != null && !name.Contains(only, StringComparison.Ordinal)) continue;
             var rnd = new Random(2);
             using var w = Fill((long)s.OutChannels * s.KernelSize, rnd);
             using var bias = Fill(s.OutChannels, rnd);
@@ -190,6 +193,41 @@ public static unsafe class Profiler
         var outs = session.Run(inputs);
         WarmUp(() => session.Run(inputs, outs));
         StepProfiler.Run(session, inputs, outs, reps);
+        foreach (var o in outs) o.Tensor.Dispose();
+        foreach (var t in tensors) t.Dispose();
+    }
+
+    /// <summary>
+    /// An in-process A/B of one kernel switch (now: prefetching a prepacked B's next slice) on a whole model: runs
+    /// alternate between the settings, so the machine's slow drifts hit both alike; medians of each.
+    /// </summary>
+    public static void AbModel(string path, int threads, int reps)
+    {
+        using var session = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads });
+        var rnd = new Random(5);
+        var tensors = new List<Tensor>();
+        var inputs = session.Inputs.Select(i =>
+        {
+            var shape = session.DefaultShape(i);
+            var data = new float[shape.Aggregate(1, (a, d) => a * d)];
+            for (int k = 0; k < data.Length; k++) data[k] = (float)rnd.NextDouble();
+            var t = Tensor.FromArray(data, shape);
+            tensors.Add(t);
+            return new NamedTensor(i.Name, t);
+        }).ToArray();
+        var outs = session.Run(inputs);
+        WarmUp(() => { GemmBlocking.PrefetchPrepackedB = !GemmBlocking.PrefetchPrepackedB; session.Run(inputs, outs); });
+        var on = new List<double>(); var off = new List<double>();
+        for (int r = 0; r < 2 * reps; r++)
+        {
+            bool a = r % 2 == 0;
+            GemmBlocking.PrefetchPrepackedB = a;
+            long t0 = Stopwatch.GetTimestamp();
+            session.Run(inputs, outs);
+            (a ? on : off).Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        GemmBlocking.PrefetchPrepackedB = true;
+        Console.WriteLine($"{Path.GetFileName(path)} t={threads}: prefetch on p50 {Median(on):F2} ms (min {on.Min():F2}), off p50 {Median(off):F2} ms (min {off.Min():F2})");
         foreach (var o in outs) o.Tensor.Dispose();
         foreach (var t in tensors) t.Dispose();
     }

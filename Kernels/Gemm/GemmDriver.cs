@@ -116,6 +116,7 @@ internal unsafe struct GemmDriver : IParallelBody
                 bBase = scratch;
                 bStride = (nint)16 * kc;
             }
+            ctx.PrefetchPanelStride = bStride;
             // BLIS order: a block of up to McPanels A panels (L2-resident), then for each Nr-column slice of B
             // (kc×Nr, L1-resident) every panel of the block. A B slice streamed from memory — a prepacked weight
             // — is then used by the whole block while it is in L1 instead of being fetched again per panel.
@@ -139,12 +140,16 @@ internal unsafe struct GemmDriver : IParallelBody
                 {
                     int col0 = np * 16, cols = Math.Min(nr, colEnd - col0);
                     float* bSlice = bBase + (np - np0) * bStride;
+                    // A prepacked weight comes from memory: the first panel's call pulls the next slice into L2.
+                    float* nextSlice = BPacked != null && GemmBlocking.PrefetchPrepackedB && np + units < np1 && np + 2 * units <= _n16 ? bSlice + units * bStride : null;
                     for (int mp = mb; mp < mbEnd; mp++)
                     {
                         int row0 = mp * mr, rows = Math.Min(mr, M - row0);
+                        ctx.Prefetch = mp == mb ? nextSlice : null;
                         Kernel.Run(rows, cols, panels[mp - mb], bSlice, bStride, kc, C + row0 * Ldc + col0, (nint)Ldc, row0, col0, &ctx);
                     }
                 }
+                ctx.Prefetch = null;
             }
         }
     }

@@ -43,6 +43,12 @@ internal static class GemmBlocking
         return Math.Min(Kc, ((k + blocks - 1) / blocks + 7) & ~7);
     }
 
+    /// <summary>
+    /// Whether a prepacked B's next slice is prefetched while the current one is used (<see cref="MicroKernels.TileContext.Prefetch"/>);
+    /// a switch so the benchmarks can measure it on and off in one process.
+    /// </summary>
+    internal static bool PrefetchPrepackedB = true;
+
     /// <summary>N block in 16-column units (256 columns): a KC×NC block of B is 384 KiB, beside the A block in L2.</summary>
     public const int NcUnits = 16;
     /// <summary>

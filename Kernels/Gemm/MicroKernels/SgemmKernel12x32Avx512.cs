@@ -22,49 +22,56 @@ internal static unsafe class SgemmKernel12x32Avx512
     {
         if (cols > 16)
         {
+            if (rows == 12 && t->Prefetch != null) { Tile<R12, Wide, Prefetching>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return; }
             switch (rows)
             {
-                case 1: Tile<R1, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-                case 2: Tile<R2, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-                case 3: Tile<R3, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-                case 4: Tile<R4, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-                case 5: Tile<R5, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-                case 6: Tile<R6, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-                case 7: Tile<R7, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-                case 8: Tile<R8, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-                case 9: Tile<R9, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-                case 10: Tile<R10, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-                case 11: Tile<R11, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-                case 12: Tile<R12, Wide>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 1: Tile<R1, Wide, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 2: Tile<R2, Wide, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 3: Tile<R3, Wide, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 4: Tile<R4, Wide, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 5: Tile<R5, Wide, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 6: Tile<R6, Wide, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 7: Tile<R7, Wide, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 8: Tile<R8, Wide, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 9: Tile<R9, Wide, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 10: Tile<R10, Wide, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 11: Tile<R11, Wide, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                case 12: Tile<R12, Wide, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
             }
             return;
         }
         switch (rows)
         {
-            case 1: Tile<R1, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-            case 2: Tile<R2, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-            case 3: Tile<R3, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-            case 4: Tile<R4, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-            case 5: Tile<R5, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-            case 6: Tile<R6, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-            case 7: Tile<R7, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-            case 8: Tile<R8, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-            case 9: Tile<R9, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-            case 10: Tile<R10, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-            case 11: Tile<R11, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
-            case 12: Tile<R12, Narrow>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 1: Tile<R1, Narrow, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 2: Tile<R2, Narrow, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 3: Tile<R3, Narrow, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 4: Tile<R4, Narrow, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 5: Tile<R5, Narrow, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 6: Tile<R6, Narrow, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 7: Tile<R7, Narrow, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 8: Tile<R8, Narrow, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 9: Tile<R9, Narrow, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 10: Tile<R10, Narrow, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 11: Tile<R11, Narrow, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+            case 12: Tile<R12, Narrow, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
         }
     }
 
     private struct Wide : IRowCount { public static int Value => 2; }
     private struct Narrow : IRowCount { public static int Value => 1; }
+    /// <summary>Whether the k loop prefetches the next B slice (<see cref="TileContext.Prefetch"/>): 1 or 0.</summary>
+    private struct Prefetching : IRowCount { public static int Value => 1; }
+    private struct NoPrefetch : IRowCount { public static int Value => 0; }
 
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TRows, TWidth>(float* a, float* b, nint bPanelStride, int kc, float* c, nint ldc, int row0, int col0, int cols, TileContext* t)
-        where TRows : struct, IRowCount where TWidth : struct, IRowCount
+    private static void Tile<TRows, TWidth, TPrefetch>(float* a, float* b, nint bPanelStride, int kc, float* c, nint ldc, int row0, int col0, int cols, TileContext* t)
+        where TRows : struct, IRowCount where TWidth : struct, IRowCount where TPrefetch : struct, IRowCount
     {
         int R = TRows.Value;
+        bool prefetch = TPrefetch.Value == 1;
+        float* next = prefetch ? t->Prefetch : null;
+        float* nextSecond = prefetch ? next + t->PrefetchPanelStride : null;
         float* tile = stackalloc float[12 * 32];
         bool two = TWidth.Value == 2;
         float* bNext = b + bPanelStride;
@@ -95,6 +102,14 @@ internal static unsafe class SgemmKernel12x32Avx512
         Vector512<float> c11_0 = default, c11_1 = default;
         for (int p = 0; p < kc; p++)
         {
+            if (prefetch)
+            {
+                // One 64-byte line of each panel of the next slice per k step: the whole slice by the end of the loop.
+                Sse.Prefetch1(next);
+                Sse.Prefetch1(nextSecond);
+                next += 16;
+                nextSecond += 16;
+            }
             var bv0 = Vector512.Load(b);
             var bv1 = two ? Vector512.Load(bNext) : Vector512<float>.Zero;
             { var a0 = Vector512.Create(a[0]); c0_0 = Avx512F.FusedMultiplyAdd(a0, bv0, c0_0); if (two) c0_1 = Avx512F.FusedMultiplyAdd(a0, bv1, c0_1); }

@@ -14,6 +14,14 @@ internal unsafe struct TileContext
     public float* Residual;
     public long ResidualStride;
     public Activation Activation;
+    /// <summary>
+    /// When not null: the next kc×Nr B slice (its first 16-column panel; the second is <see cref="PrefetchPanelStride"/>
+    /// further), which a full 12-row AVX-512 call pulls into L2 one line per panel per k step. The driver sets it for
+    /// the first panel of a block when B is a prepacked weight streaming from memory, so the next slice's DRAM latency
+    /// hides behind this slice's FMAs. Other kernels ignore it.
+    /// </summary>
+    public float* Prefetch;
+    public nint PrefetchPanelStride;
 
     public TileContext(float alpha, float beta, in GemmEpilogue e)
     {
