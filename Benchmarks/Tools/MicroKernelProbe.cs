@@ -18,11 +18,15 @@ public static unsafe class MicroKernelProbe
         foreach (int kc in new[] { 64, 128, 256, 384, 512 })
         {
             Probe(kernel, kc, 1, peak, "A, B and C in L1");
-            if (kc == 256) Probe(kernel, kc, GemmBlocking.McPanels, peak, $"A cycling over {GemmBlocking.McPanels} panels (L2), as the driver runs it");
+            if (kc == 256)
+            {
+                Probe(kernel, kc, GemmBlocking.McPanels, peak, $"A cycling over {GemmBlocking.McPanels} panels (L2), as the driver runs it");
+                Probe(kernel, kc, 1, peak, "16-column tile (one B vector per k): N tails, Winograd's narrow products", cols: 16);
+            }
         }
     }
 
-    private static void Probe(SgemmKernelTable kernel, int kc, int aPanels, double peak, string what)
+    private static void Probe(SgemmKernelTable kernel, int kc, int aPanels, double peak, string what, int cols = 0)
     {
         using var a = new AlignedBuffer((long)aPanels * kernel.Mr * kc * 4);
         using var b = new AlignedBuffer((long)kernel.Nr * kc * 4);
@@ -30,7 +34,8 @@ public static unsafe class MicroKernelProbe
         for (long i = 0; i < aPanels * kernel.Mr * kc; i++) a.Floats[i] = 1e-3f;
         for (long i = 0; i < kernel.Nr * kc; i++) b.Floats[i] = 1e-3f;
         var ctx = new TileContext(1f, 0f, default);
-        long flopsPerCall = 2L * kernel.Mr * kernel.Nr * kc;
+        if (cols == 0) cols = kernel.Nr;
+        long flopsPerCall = 2L * kernel.Mr * cols * kc;
         int calls = (int)(2e9 / flopsPerCall) / aPanels * aPanels;
         var best = double.MaxValue;
         for (int rep = 0; rep < 7; rep++)
@@ -39,12 +44,12 @@ public static unsafe class MicroKernelProbe
             for (int i = 0; i < calls; i++)
             {
                 int p = i % aPanels;
-                kernel.Run(kernel.Mr, kernel.Nr, a.Floats + (long)p * kernel.Mr * kc, b.Floats, (nint)16 * kc, kc,
+                kernel.Run(kernel.Mr, cols, a.Floats + (long)p * kernel.Mr * kc, b.Floats, (nint)16 * kc, kc,
                     c.Floats + (long)p * kernel.Mr * kernel.Nr, kernel.Nr, 0, 0, &ctx);
             }
             best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
         }
         double gflops = flopsPerCall * (double)calls / best / 1e9;
-        Console.WriteLine($"micro-kernel {kernel.Isa} {kernel.Mr}x{kernel.Nr} kc={kc,4}: {gflops,6:F1} GFLOP/s ({(peak > 0 ? 100 * gflops / peak : 0):F0}% of peak) — {what}");
+        Console.WriteLine($"micro-kernel {kernel.Isa} {kernel.Mr}x{cols} kc={kc,4}: {gflops,6:F1} GFLOP/s ({(peak > 0 ? 100 * gflops / peak : 0):F0}% of peak) — {what}");
     }
 }
