@@ -198,8 +198,9 @@ public static unsafe class Profiler
     }
 
     /// <summary>
-    /// An in-process A/B of one kernel switch (now: prefetching a prepacked B's next slice) on a whole model: runs
-    /// alternate between the settings, so the machine's slow drifts hit both alike; medians of each.
+    /// An in-process A/B of one kernel switch on a whole model (FASTINFER_AB=prefetch: a prepacked B's next slice
+    /// prefetched; wgroup: Winograd's small-image tile-row grouping): runs alternate between the settings, so the
+    /// machine's slow drifts hit both alike; medians of each.
     /// </summary>
     public static void AbModel(string path, int threads, int reps)
     {
@@ -216,18 +217,21 @@ public static unsafe class Profiler
             return new NamedTensor(i.Name, t);
         }).ToArray();
         var outs = session.Run(inputs);
-        WarmUp(() => { GemmBlocking.PrefetchPrepackedB = !GemmBlocking.PrefetchPrepackedB; session.Run(inputs, outs); });
+        string which = Environment.GetEnvironmentVariable("FASTINFER_AB") ?? "prefetch";
+        void Set(bool on) { if (which == "wgroup") WinogradF43.GroupTileRows = on; else GemmBlocking.PrefetchPrepackedB = on; }
+        bool flip = false;
+        WarmUp(() => { Set(flip = !flip); session.Run(inputs, outs); });
         var on = new List<double>(); var off = new List<double>();
         for (int r = 0; r < 2 * reps; r++)
         {
             bool a = r % 2 == 0;
-            GemmBlocking.PrefetchPrepackedB = a;
+            Set(a);
             long t0 = Stopwatch.GetTimestamp();
             session.Run(inputs, outs);
             (a ? on : off).Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
-        GemmBlocking.PrefetchPrepackedB = true;
-        Console.WriteLine($"{Path.GetFileName(path)} t={threads}: prefetch on p50 {Median(on):F2} ms (min {on.Min():F2}), off p50 {Median(off):F2} ms (min {off.Min():F2})");
+        Set(true);
+        Console.WriteLine($"{Path.GetFileName(path)} t={threads}: {which} on p50 {Median(on):F2} ms (min {on.Min():F2}), off p50 {Median(off):F2} ms (min {off.Min():F2})");
         foreach (var o in outs) o.Tensor.Dispose();
         foreach (var t in tensors) t.Dispose();
     }

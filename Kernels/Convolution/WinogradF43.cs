@@ -99,8 +99,9 @@ public static unsafe class WinogradF43
         float* o = v + Align16((long)Xi * c * t) + Lanes;
         for (int n = 0; n < s.Batch; n++)
         {
-            var input = new InputBody { S = s, X = x + (long)n * c * s.InHeight * s.InWidth, V = v, TilesY = ty, TilesX = tx };
-            pool.For(c * ty, ref input);
+            int group = GroupTileRows ? RowsPerGroup(tx) : 1, groups = (ty + group - 1) / group;
+            var input = new InputBody { S = s, X = x + (long)n * c * s.InHeight * s.InWidth, V = v, TilesY = ty, TilesX = tx, Group = group };
+            pool.For(c * groups, ref input);
             var gemm = new GemmBody { U = u, V = v, O = o, C = c, M = m, T = t };
             // The caller's packing scratch exists before the loop even if the workers take every product this time,
             // so a later run on this thread never allocates it.
@@ -110,10 +111,29 @@ public static unsafe class WinogradF43
             var output = new OutputBody
             {
                 S = s, O = o, Y = y + outOffset, Residual = residual != null ? residual + outOffset : null,
-                Bias = weights.Bias != null ? weights.Bias.Floats : null, Activation = activation, TilesY = ty, TilesX = tx,
+                Bias = weights.Bias != null ? weights.Bias.Floats : null, Activation = activation, TilesY = ty, TilesX = tx, Group = group,
             };
-            pool.For(m * ty, ref output);
+            pool.For(m * groups, ref output);
         }
+    }
+
+    /// <summary>
+    /// Tile rows that share one 16-lane vector in the transforms. A row of fewer than 15 tiles would leave most lanes
+    /// idle (a 14×14 image has 4 tiles across: 25% of each vector), so small images put several tile rows side by
+    /// side, each in TilesX + 1 lanes (the extra lane holds the tile past the row's end that patch columns 4 and 5
+    /// read); the transforms' results are compressed to, and expanded from, the contiguous tiles of V and O.
+    /// </summary>
+    private static int RowsPerGroup(int tilesX) => tilesX + 1 < Lanes ? Lanes / (tilesX + 1) : 1;
+
+    /// <summary>Whether small images group tile rows (<see cref="RowsPerGroup"/>); a switch for the benchmarks' A/B.</summary>
+    internal static bool GroupTileRows = true;
+
+    /// <summary>Lanes holding a real tile when <paramref name="rows"/> tile rows of <paramref name="tilesX"/> tiles share a vector.</summary>
+    private static Vector512<float> GroupLanes(int tilesX, int rows)
+    {
+        var lane = Vector512<int>.Indices;
+        var slot = lane - (lane / Vector512.Create(tilesX + 1)) * Vector512.Create(tilesX + 1);
+        return (Vector512.LessThan(slot, Vector512.Create(tilesX)) & Vector512.LessThan(lane, Vector512.Create(rows * (tilesX + 1)))).AsSingle();
     }
 
     /// <summary>One (channel, tile row): split the 6 input rows into column phases, then Bᵀ d B for 16 tiles at a time.</summary>
@@ -121,11 +141,12 @@ public static unsafe class WinogradF43
     {
         public ConvShape S;
         public float* X, V;
-        public int TilesY, TilesX;
+        public int TilesY, TilesX, Group;
 
         [SkipLocalsInit]
         public void Invoke(int index)
         {
+            if (Group > 1) { InvokeGrouped(index); return; }
             int ci = index / TilesY, tyi = index - ci * TilesY;
             int width = (TilesX + Lanes - 1) / Lanes * Lanes + Lanes; // phases read up to one tile past each 16-tile chunk
             int ih = S.InHeight, iw = S.InWidth;
@@ -149,37 +170,75 @@ public static unsafe class WinogradF43
             long xiStride = (long)S.InChannels * t;
             float* vBase = V + ci * t + (long)tyi * TilesX;
             var tmp = stackalloc Vector512<float>[Alpha * Alpha];
+            var d = stackalloc Vector512<float>[Alpha * Alpha];
             for (int t0 = 0; t0 < TilesX; t0 += Lanes)
             {
-                // Vertical pass: column q of the patch for 16 tiles is phase q mod 4, shifted by q / 4 tiles.
-                for (int q = 0; q < Alpha; q++)
-                {
-                    float* col = phase + (q & 3) * width + t0 + (q >> 2);
-                    var d0 = Vector512.Load(col);
-                    var d1 = Vector512.Load(col + 4 * width);
-                    var d2 = Vector512.Load(col + 8 * width);
-                    var d3 = Vector512.Load(col + 12 * width);
-                    var d4 = Vector512.Load(col + 16 * width);
-                    var d5 = Vector512.Load(col + 20 * width);
-                    BtRows(d0, d1, d2, d3, d4, d5, out tmp[q], out tmp[6 + q], out tmp[12 + q], out tmp[18 + q], out tmp[24 + q], out tmp[30 + q]);
-                }
-                // Horizontal pass, written straight to V[ξ = 6i + j][ci][tile].
+                Transform(phase, width, t0, tmp, d);
                 int valid = Math.Min(Lanes, TilesX - t0);
                 var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(valid)).AsSingle();
-                for (int i = 0; i < Alpha; i++)
-                {
-                    BtRows(tmp[i * 6], tmp[i * 6 + 1], tmp[i * 6 + 2], tmp[i * 6 + 3], tmp[i * 6 + 4], tmp[i * 6 + 5],
-                        out var v0, out var v1, out var v2, out var v3, out var v4, out var v5);
-                    float* dst = vBase + t0 + i * Alpha * xiStride;
-                    Put(dst, v0, mask, valid);
-                    Put(dst + xiStride, v1, mask, valid);
-                    Put(dst + 2 * xiStride, v2, mask, valid);
-                    Put(dst + 3 * xiStride, v3, mask, valid);
-                    Put(dst + 4 * xiStride, v4, mask, valid);
-                    Put(dst + 5 * xiStride, v5, mask, valid);
-                }
+                for (int xi = 0; xi < Xi; xi++) Put(vBase + t0 + xi * xiStride, d[xi], mask, valid);
             }
         }
+
+        /// <summary>Several tile rows side by side in one vector (<see cref="RowsPerGroup"/>); results compressed into V.</summary>
+        [SkipLocalsInit]
+        private readonly void InvokeGrouped(int index)
+        {
+            int groups = (TilesY + Group - 1) / Group;
+            int ci = index / groups, ty0 = (index - ci * groups) * Group, rows = Math.Min(Group, TilesY - ty0);
+            int ih = S.InHeight, iw = S.InWidth, slots = TilesX + 1;
+            const int width = 2 * Lanes; // the vertical pass reads one lane past the 16
+            float* plane = X + (long)ci * ih * iw;
+            float* phase = stackalloc float[Alpha * 4 * width];
+            new Span<float>(phase, Alpha * 4 * width).Clear();
+            for (int g = 0; g < rows; g++)
+                for (int r = 0; r < Alpha; r++)
+                {
+                    int iy = 4 * (ty0 + g) - S.PadTop + r;
+                    if ((uint)iy >= (uint)ih) continue;
+                    float* src = plane + (long)iy * iw;
+                    for (int p = 0; p < 4; p++)
+                    {
+                        float* dst = phase + (r * 4 + p) * width + g * slots;
+                        int off = p - S.PadLeft;
+                        for (int t = 0; t < slots; t++)
+                        {
+                            int ix = 4 * t + off;
+                            dst[t] = (uint)ix < (uint)iw ? src[ix] : 0f;
+                        }
+                    }
+                }
+            var tmp = stackalloc Vector512<float>[Alpha * Alpha];
+            var d = stackalloc Vector512<float>[Alpha * Alpha];
+            Transform(phase, width, 0, tmp, d);
+            long xiStride = (long)S.InChannels * TilesY * TilesX;
+            float* vBase = V + (long)ci * TilesY * TilesX + (long)ty0 * TilesX;
+            var lanes = GroupLanes(TilesX, rows);
+            int count = rows * TilesX;
+            var first = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+            for (int xi = 0; xi < Xi; xi++)
+                Avx512F.MaskStore(vBase + xi * xiStride, first, Avx512F.Compress(Vector512<float>.Zero, lanes, d[xi]));
+        }
+    }
+
+    /// <summary>
+    /// Bᵀ d B for the 16 lanes at <paramref name="t0"/> of a phase-split patch buffer ([row][phase][lane], rows
+    /// 4·<paramref name="width"/> apart): column q of a patch is phase q mod 4 shifted by q / 4 lanes.
+    /// <paramref name="d"/>[6i + j] receives transformed point (i, j).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transform(float* phase, int width, int t0, Vector512<float>* tmp, Vector512<float>* d)
+    {
+        for (int q = 0; q < Alpha; q++)
+        {
+            float* col = phase + (q & 3) * width + t0 + (q >> 2);
+            BtRows(Vector512.Load(col), Vector512.Load(col + 4 * width), Vector512.Load(col + 8 * width),
+                Vector512.Load(col + 12 * width), Vector512.Load(col + 16 * width), Vector512.Load(col + 20 * width),
+                out tmp[q], out tmp[6 + q], out tmp[12 + q], out tmp[18 + q], out tmp[24 + q], out tmp[30 + q]);
+        }
+        for (int i = 0; i < Alpha; i++)
+            BtRows(tmp[i * 6], tmp[i * 6 + 1], tmp[i * 6 + 2], tmp[i * 6 + 3], tmp[i * 6 + 4], tmp[i * 6 + 5],
+                out d[i * 6], out d[i * 6 + 1], out d[i * 6 + 2], out d[i * 6 + 3], out d[i * 6 + 4], out d[i * 6 + 5]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -233,53 +292,77 @@ public static unsafe class WinogradF43
         public ConvShape S;
         public float* O, Y, Residual, Bias;
         public Activation Activation;
-        public int TilesY, TilesX;
+        public int TilesY, TilesX, Group;
 
         [SkipLocalsInit]
         public void Invoke(int index)
         {
-            int mo = index / TilesY, tyi = index - mo * TilesY;
+            int groups = (TilesY + Group - 1) / Group;
+            int mo = index / groups, ty0 = (index - mo * groups) * Group, tileRows = Math.Min(Group, TilesY - ty0);
             int oh = S.OutHeight, ow = S.OutWidth;
             long t = (long)TilesY * TilesX;
             long xiStride = (long)S.OutChannels * t;
-            float* src = O + mo * t + (long)tyi * TilesX;
+            float* src = O + mo * t + (long)ty0 * TilesX;
             var bias = Vector512.Create(Bias != null ? Bias[mo] : 0f);
-            var s = stackalloc Vector512<float>[Alpha * 4];
-            var y = stackalloc float[4 * 4 * Lanes];
-            int rows = Math.Min(4, oh - 4 * tyi);
+            var o = stackalloc Vector512<float>[Xi];
+            var y = stackalloc Vector512<float>[4 * 4];
+            var scratch = stackalloc Vector512<float>[Alpha * 4];
             float* yPlane = Y + (long)mo * oh * ow;
-            for (int t0 = 0; t0 < TilesX; t0 += Lanes)
+            if (Group > 1)
             {
-                for (int i = 0; i < Alpha; i++)
+                // Several tile rows side by side (RowsPerGroup): their contiguous tiles of O expanded into each row's lanes.
+                var lanes = GroupLanes(TilesX, tileRows);
+                var first = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(tileRows * TilesX)).AsSingle();
+                for (int xi = 0; xi < Xi; xi++)
+                    o[xi] = Avx512F.Expand(Vector512<float>.Zero, lanes, Avx512F.MaskLoad(src + xi * xiStride, first, Vector512<float>.Zero));
+                Transform(o, bias, scratch, y);
+                for (int g = 0; g < tileRows; g++)
                 {
-                    float* p = src + t0 + i * Alpha * xiStride;
-                    AtRows(Vector512.Load(p), Vector512.Load(p + xiStride), Vector512.Load(p + 2 * xiStride),
-                        Vector512.Load(p + 3 * xiStride), Vector512.Load(p + 4 * xiStride), Vector512.Load(p + 5 * xiStride),
-                        out s[i * 4], out s[i * 4 + 1], out s[i * 4 + 2], out s[i * 4 + 3]);
-                }
-                for (int b = 0; b < 4; b++)
-                {
-                    AtRows(s[b], s[4 + b], s[8 + b], s[12 + b], s[16 + b], s[20 + b], out var y0, out var y1, out var y2, out var y3);
-                    Vector512.Store(y0 + bias, y + (0 * 4 + b) * Lanes);
-                    Vector512.Store(y1 + bias, y + (1 * 4 + b) * Lanes);
-                    Vector512.Store(y2 + bias, y + (2 * 4 + b) * Lanes);
-                    Vector512.Store(y3 + bias, y + (3 * 4 + b) * Lanes);
-                }
-                // Merge the 4 column phases back into output rows, cropped at the right and bottom edges.
-                int x0 = 4 * t0, cols = Math.Min(4 * Lanes, ow - x0);
-                for (int a = 0; a < rows; a++)
-                {
-                    float* ya = y + a * 4 * Lanes;
-                    ColumnPhases.Merge(Vector512.Load(ya), Vector512.Load(ya + Lanes), Vector512.Load(ya + 2 * Lanes), Vector512.Load(ya + 3 * Lanes),
-                        yPlane + (long)(4 * tyi + a) * ow + x0, cols);
+                    // This row's lanes moved to the front, then its 4 output rows written.
+                    var own = (Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(g * (TilesX + 1)))
+                        & Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(g * (TilesX + 1) + TilesX))).AsSingle();
+                    int outRow = 4 * (ty0 + g), rows = Math.Min(4, oh - outRow), cols = Math.Min(4 * TilesX, ow);
+                    for (int a = 0; a < rows; a++)
+                        ColumnPhases.Merge(Avx512F.Compress(Vector512<float>.Zero, own, y[a * 4]), Avx512F.Compress(Vector512<float>.Zero, own, y[a * 4 + 1]),
+                            Avx512F.Compress(Vector512<float>.Zero, own, y[a * 4 + 2]), Avx512F.Compress(Vector512<float>.Zero, own, y[a * 4 + 3]),
+                            yPlane + (long)(outRow + a) * ow, cols);
                 }
             }
-            for (int a = 0; a < rows; a++)
+            else
             {
-                long rowOffset = (long)mo * oh * ow + (long)(4 * tyi + a) * ow;
+                for (int t0 = 0; t0 < TilesX; t0 += Lanes)
+                {
+                    for (int xi = 0; xi < Xi; xi++) o[xi] = Vector512.Load(src + t0 + xi * xiStride);
+                    Transform(o, bias, scratch, y);
+                    // Merge the 4 column phases back into output rows, cropped at the right and bottom edges.
+                    int x0 = 4 * t0, cols = Math.Min(4 * Lanes, ow - x0), rows = Math.Min(4, oh - 4 * ty0);
+                    for (int a = 0; a < rows; a++)
+                        ColumnPhases.Merge(y[a * 4], y[a * 4 + 1], y[a * 4 + 2], y[a * 4 + 3], yPlane + (long)(4 * ty0 + a) * ow + x0, cols);
+                }
+            }
+            int firstRow = 4 * ty0, lastRow = Math.Min(oh, 4 * (ty0 + tileRows));
+            for (int row = firstRow; row < lastRow; row++)
+            {
+                long rowOffset = (long)mo * oh * ow + (long)row * ow;
                 float* dst = Y + rowOffset;
                 if (Residual != null) System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(dst, ow), new ReadOnlySpan<float>(Residual + rowOffset, ow), new Span<float>(dst, ow));
                 ActivationRow.Apply(dst, ow, Activation);
+            }
+        }
+
+        /// <summary>Aᵀ o A (+ bias) for 16 lanes: <paramref name="y"/>[4a + b] is output row a, column phase b; <paramref name="s"/> holds 24 vectors of scratch.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Transform(Vector512<float>* o, Vector512<float> bias, Vector512<float>* s, Vector512<float>* y)
+        {
+            for (int i = 0; i < Alpha; i++)
+                AtRows(o[i * 6], o[i * 6 + 1], o[i * 6 + 2], o[i * 6 + 3], o[i * 6 + 4], o[i * 6 + 5], out s[i * 4], out s[i * 4 + 1], out s[i * 4 + 2], out s[i * 4 + 3]);
+            for (int b = 0; b < 4; b++)
+            {
+                AtRows(s[b], s[4 + b], s[8 + b], s[12 + b], s[16 + b], s[20 + b], out var y0, out var y1, out var y2, out var y3);
+                y[b] = y0 + bias;
+                y[4 + b] = y1 + bias;
+                y[8 + b] = y2 + bias;
+                y[12 + b] = y3 + bias;
             }
         }
     }
