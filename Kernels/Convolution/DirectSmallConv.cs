@@ -33,6 +33,9 @@ public static unsafe class DirectSmallConv
         && s.OutWidth >= Lanes && s.OutChannels >= 8
         && KernelIsa.Current == IsaLevel.Avx512 && Avx512F.IsSupported;
 
+    /// <summary>Multiply-adds below which the convolution runs on the calling thread alone.</summary>
+    private const long SerialMultiplyAdds = 2_000_000;
+
     /// <summary>The filters as [tap][output channel], channels padded to a multiple of 16 with zeros.</summary>
     internal static float[] TapMajorFilters(float* oihw, int outChannels, int taps)
     {
@@ -53,7 +56,8 @@ public static unsafe class DirectSmallConv
             S = s, X = x, Y = y, Residual = residual, Taps = taps.Floats, Bias = weights.Bias != null ? weights.Bias.Floats : null,
             Activation = activation, Blocks = blocks, PaddedChannels = blocks * ChannelBlock,
         };
-        pool.For(s.Batch * s.OutHeight * blocks, ref body);
+        // Under ~10 µs of FMAs (a 32×32 image's first layer) one core finishes before a split would pay for itself.
+        (s.MultiplyAdds < SerialMultiplyAdds ? WorkerPool.Serial : pool).For(s.Batch * s.OutHeight * blocks, ref body);
     }
 
     private struct RowBody : IParallelBody

@@ -14,8 +14,14 @@ public static unsafe class Pool2D
     {
         bool wide = KernelIsa.Current == IsaLevel.Avx512 && Avx512F.IsSupported;
         var body = new Body { S = s, Kind = kind, CountIncludePad = countIncludePad, Wide = wide, X = x, Y = y };
-        pool.For(s.Planes, ref body);
+        // A few microseconds of work (a small image's pooling) finishes sooner on one core than it takes to share:
+        // the planes were just written by both cores, and each hand-off and cache-line transfer costs more than it saves.
+        long work = (long)s.Planes * s.OutHeight * s.OutWidth * s.KernelHeight * s.KernelWidth;
+        (work < SerialWork ? WorkerPool.Serial : pool).For(s.Planes, ref body);
     }
+
+    /// <summary>Window reads below which a pooling runs on the calling thread alone (about 10 µs of work).</summary>
+    private const long SerialWork = 1 << 17;
 
     /// <summary>Global average or max over each H·W plane: y[plane] = reduce(x[plane, :]).</summary>
     public static void Global(PoolKind kind, int planes, int planeSize, float* x, float* y, WorkerPool pool)
