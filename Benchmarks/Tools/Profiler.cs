@@ -199,7 +199,7 @@ public static unsafe class Profiler
 
     /// <summary>
     /// An in-process A/B of one kernel switch on a whole model (FASTINFER_AB=prefetch: a prepacked B's next slice
-    /// prefetched; wgroup: Winograd's small-image tile-row grouping): runs alternate between the settings, so the
+    /// prefetched; wgroup: Winograd's small-image tile-row grouping; chunks: 4 pool chunks per thread, off = 16): runs alternate between the settings, so the
     /// machine's slow drifts hit both alike; medians of each.
     /// </summary>
     public static void AbModel(string path, int threads, int reps)
@@ -218,7 +218,12 @@ public static unsafe class Profiler
         }).ToArray();
         var outs = session.Run(inputs);
         string which = Environment.GetEnvironmentVariable("FASTINFER_AB") ?? "prefetch";
-        void Set(bool on) { if (which == "wgroup") WinogradF43.GroupTileRows = on; else GemmBlocking.PrefetchPrepackedB = on; }
+        void Set(bool on)
+        {
+            if (which == "wgroup") WinogradF43.GroupTileRows = on;
+            else if (which == "chunks") WorkerPool.ChunksPerThread = on ? 4 : 16;
+            else GemmBlocking.PrefetchPrepackedB = on;
+        }
         bool flip = false;
         WarmUp(() => { Set(flip = !flip); session.Run(inputs, outs); });
         var on = new List<double>(); var off = new List<double>();
