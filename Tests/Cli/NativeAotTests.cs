@@ -168,6 +168,26 @@ public class NativeAotTests(NativeAotBinary aot, ITestOutputHelper log) : IClass
     }
 
     [AotFact]
+    public void JitBenchColdAlsoTimesTheNativeBinary()
+    {
+        // bench --cold from the JIT build with FASTINFER_AOT_BIN: FastInfer (JIT), FastInfer (NativeAOT) and ONNX Runtime.
+        using var dir = new CliHarness.TempDir();
+        var c = Prepare("seed", dir);
+        string? before = Environment.GetEnvironmentVariable("FASTINFER_AOT_BIN");
+        Environment.SetEnvironmentVariable("FASTINFER_AOT_BIN", aot.Exe);
+        try
+        {
+            var r = CliHarness.Invoke("bench", c.Model, "--cold", "--runs", "1", "--threads", "1", "--json");
+            Assert.True(r.Code == 0, r.ToString());
+            var j = r.Json();
+            Assert.True(j.GetProperty("cold_fastinfer_aot").GetProperty("first_result_ms").GetDouble() > 0, r.ToString());
+            Assert.True(j.GetProperty("cold_ratio_aot").GetDouble() > 0, r.ToString());
+            Assert.True(j.GetProperty("cold_ratio").GetDouble() > 0, r.ToString());
+        }
+        finally { Environment.SetEnvironmentVariable("FASTINFER_AOT_BIN", before); }
+    }
+
+    [AotFact]
     public void OnnxRuntimeComparisonSaysItIsLeftOut()
     {
         using var dir = new CliHarness.TempDir();

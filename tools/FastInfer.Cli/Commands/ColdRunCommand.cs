@@ -56,19 +56,27 @@ internal static class ColdRunCommand
     }
 }
 
-/// <summary><c>bench --cold</c>: a fresh process per run, FastInfer and ONNX Runtime alternating.</summary>
+/// <summary><c>bench --cold</c>: a fresh process per run, FastInfer and ONNX Runtime (and, when FASTINFER_AOT_BIN names it,
+/// the NativeAOT FastInfer) taking turns.</summary>
 internal static class ColdBench
 {
     public static int Execute(CliContext ctx, BenchCommand.Settings s)
     {
         CommonOptions.RequireFile(s.Model);
         if (s.ColdRuns < 1 || s.ColdRuns > 1000) throw new CliException("--runs must be between 1 and 1000");
-        var engines = s.CompareOrt || OrtEngine.IsAvailable ? new[] { "fastinfer", "ort" } : ["fastinfer"];
+        var engines = s.CompareOrt || OrtEngine.IsAvailable ? new List<string> { "fastinfer", "ort" } : ["fastinfer"];
+        // A NativeAOT build (what an edge device runs) starts without a JIT; when FASTINFER_AOT_BIN names one, it runs too.
+        string? aot = Environment.GetEnvironmentVariable(AotVariable);
+        if (!string.IsNullOrEmpty(aot))
+        {
+            if (!File.Exists(aot)) throw new CliException($"{AotVariable} names '{aot}', which does not exist");
+            engines.Add("fastinfer-aot");
+        }
         // ONNX Runtime reads ONNX only: for a .fim or Keras model it gets the same graph written as ONNX once, so the
         // comparison is FastInfer from its own format against ONNX Runtime from ONNX.
         string ortModel = s.Model;
         string? tempOnnx = null;
-        if (engines.Length > 1 && FastInfer.Formats.ModelReader.DetectFormat(s.Model) != "onnx")
+        if (engines.Contains("ort") && FastInfer.Formats.ModelReader.DetectFormat(s.Model) != "onnx")
         {
             using var graph = FastInfer.Formats.ModelReader.Load(s.Model,
                 FastInfer.Formats.ReaderLimits.Default with { WeightPlacement = FastInfer.Formats.WeightPlacement.Mapped });
@@ -76,11 +84,14 @@ internal static class ColdBench
             FastInfer.Formats.Onnx.OnnxWriter.Save(graph, tempOnnx);
             ortModel = tempOnnx;
         }
-        try { return Measure(ctx, s, engines, ortModel); }
+        try { return Measure(ctx, s, engines.ToArray(), ortModel, aot); }
         finally { if (tempOnnx is not null) File.Delete(tempOnnx); }
     }
 
-    private static int Measure(CliContext ctx, BenchCommand.Settings s, string[] engines, string ortModel)
+    /// <summary>Environment variable naming a NativeAOT fastinfer that <c>bench --cold</c> also times.</summary>
+    public const string AotVariable = "FASTINFER_AOT_BIN";
+
+    private static int Measure(CliContext ctx, BenchCommand.Settings s, string[] engines, string ortModel, string? aot)
     {
         var first = engines.ToDictionary(e => e, _ => new List<double>());
         var wall = engines.ToDictionary(e => e, _ => new List<double>());
@@ -88,7 +99,9 @@ internal static class ColdBench
         {
             foreach (var engine in r % 2 == 0 ? engines : engines.Reverse())
             {
-                var (report, ms) = Launch(engine == "ort" ? ortModel : s.Model, engine, s.Threads, s.Weights);
+                var (report, ms) = engine == "fastinfer-aot"
+                    ? Launch(s.Model, "fastinfer", s.Threads, s.Weights, aot)
+                    : Launch(engine == "ort" ? ortModel : s.Model, engine, s.Threads, s.Weights);
                 first[engine].Add(report);
                 wall[engine].Add(ms);
             }
@@ -99,18 +112,25 @@ internal static class ColdBench
             FirstResultMsEach = first[e].ToArray(), ProcessMsEach = wall[e].ToArray(),
         };
         var result = new BenchResult { Model = s.Model, Threads = s.Threads, Batch = 1, ColdFastinfer = Stats("fastinfer") };
-        if (engines.Length > 1)
+        if (engines.Contains("ort"))
         {
             result.ColdOnnxruntime = Stats("ort");
             result.ColdRatio = result.ColdFastinfer.FirstResultMs / result.ColdOnnxruntime.FirstResultMs;
+        }
+        if (engines.Contains("fastinfer-aot"))
+        {
+            result.ColdFastinferAot = Stats("fastinfer-aot");
+            if (result.ColdOnnxruntime is { } ortStats) result.ColdRatioAot = result.ColdFastinferAot.FirstResultMs / ortStats.FirstResultMs;
         }
         if (s.Json) { Json.Write(ctx, result, CliJsonContext.Default.BenchResult); return ExitCodes.Success; }
         ctx.Line($"{Path.GetFileName(s.Model)}: cold start, {s.ColdRuns} fresh process(es) per engine, {s.Threads} thread(s), {s.Weights} weights (medians)");
         var t = Tables.Create("engine", "first result ms (load+plan+run)", "process ms (start to exit)");
         t.Row("FastInfer", result.ColdFastinfer.FirstResultMs, result.ColdFastinfer.ProcessMs);
+        if (result.ColdFastinferAot is { } a) t.Row("FastInfer (NativeAOT)", a.FirstResultMs, a.ProcessMs);
         if (result.ColdOnnxruntime is { } o) t.Row("ONNX Runtime", o.FirstResultMs, o.ProcessMs);
         ctx.Console.Write(t);
         if (result.ColdRatio is double ratio) ctx.Line($"cold ratio = fastinfer / ort (first result) = {ratio:0.000}");
+        if (result.ColdRatioAot is double ratioAot) ctx.Line($"cold ratio = fastinfer NativeAOT / ort (first result) = {ratioAot:0.000}");
         return ExitCodes.Success;
     }
 
@@ -121,9 +141,9 @@ internal static class ColdBench
     }
 
     /// <summary>Starts this program again (the apphost, or <c>dotnet fastinfer.dll</c>) with the hidden subcommand.</summary>
-    private static (double FirstResultMs, double ProcessMs) Launch(string model, string engine, int threads, string weights)
+    private static (double FirstResultMs, double ProcessMs) Launch(string model, string engine, int threads, string weights, string? program = null)
     {
-        string exe = Environment.ProcessPath ?? throw new CliException("cannot find this program's executable to start a fresh process");
+        string exe = program ?? Environment.ProcessPath ?? throw new CliException("cannot find this program's executable to start a fresh process");
         var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         string name = Path.GetFileNameWithoutExtension(exe);
         if (name.Equals("dotnet", StringComparison.OrdinalIgnoreCase) || name.StartsWith("testhost", StringComparison.OrdinalIgnoreCase))

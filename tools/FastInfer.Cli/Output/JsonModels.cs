@@ -189,6 +189,9 @@ public sealed class BenchResult
     public ColdStats? ColdFastinfer { get; set; }
     public ColdStats? ColdOnnxruntime { get; set; }
     public double? ColdRatio { get; set; }
+    /// <summary>The NativeAOT fastinfer (FASTINFER_AOT_BIN), when given: the same cold runs without a JIT.</summary>
+    public ColdStats? ColdFastinferAot { get; set; }
+    public double? ColdRatioAot { get; set; }
 }
 
 public sealed class GemmMeasurement
