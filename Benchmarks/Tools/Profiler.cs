@@ -175,21 +175,29 @@ public static unsafe class Profiler
         foreach (var o in outs) o.Tensor.Dispose();
     }
 
-    /// <summary>Per-step times of any model with float inputs of fixed shape (FASTINFER_PROFILE_MODEL=path).</summary>
-    public static void StepsModel(string path, int threads, int reps)
+    /// <summary>Uniform [0, 1) floats for every input at its default shape; the tensors are the caller's to dispose.</summary>
+    private static NamedTensor[] RandomInputs(InferenceSession session, out List<Tensor> tensors)
     {
-        using var session = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads });
         var rnd = new Random(5);
-        var tensors = new List<Tensor>();
+        var made = new List<Tensor>();
         var inputs = session.Inputs.Select(i =>
         {
             var shape = session.DefaultShape(i);
             var data = new float[shape.Aggregate(1, (a, d) => a * d)];
             for (int k = 0; k < data.Length; k++) data[k] = (float)rnd.NextDouble();
             var t = Tensor.FromArray(data, shape);
-            tensors.Add(t);
+            made.Add(t);
             return new NamedTensor(i.Name, t);
         }).ToArray();
+        tensors = made;
+        return inputs;
+    }
+
+    /// <summary>Per-step times of any model with float inputs of fixed shape (FASTINFER_PROFILE_MODEL=path).</summary>
+    public static void StepsModel(string path, int threads, int reps)
+    {
+        using var session = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads });
+        var inputs = RandomInputs(session, out var tensors);
         var outs = session.Run(inputs);
         WarmUp(() => session.Run(inputs, outs));
         StepProfiler.Run(session, inputs, outs, reps);
@@ -199,23 +207,13 @@ public static unsafe class Profiler
 
     /// <summary>
     /// An in-process A/B of one kernel switch on a whole model (FASTINFER_AB=prefetch: a prepacked B's next slice
-    /// prefetched; wgroup: Winograd's small-image tile-row grouping; chunks: 4 pool chunks per thread, off = 16): runs alternate between the settings, so the
-    /// machine's slow drifts hit both alike; medians of each.
+    /// prefetched; wgroup: Winograd's small-image tile-row grouping; chunks: 4 pool chunks per thread, off = 16):
+    /// runs alternate between the settings, so the machine's slow drifts hit both alike; medians of each.
     /// </summary>
     public static void AbModel(string path, int threads, int reps)
     {
         using var session = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads });
-        var rnd = new Random(5);
-        var tensors = new List<Tensor>();
-        var inputs = session.Inputs.Select(i =>
-        {
-            var shape = session.DefaultShape(i);
-            var data = new float[shape.Aggregate(1, (a, d) => a * d)];
-            for (int k = 0; k < data.Length; k++) data[k] = (float)rnd.NextDouble();
-            var t = Tensor.FromArray(data, shape);
-            tensors.Add(t);
-            return new NamedTensor(i.Name, t);
-        }).ToArray();
+        var inputs = RandomInputs(session, out var tensors);
         var outs = session.Run(inputs);
         string which = Environment.GetEnvironmentVariable("FASTINFER_AB") ?? "prefetch";
         void Set(bool on)
