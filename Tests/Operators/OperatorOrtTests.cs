@@ -87,6 +87,23 @@ public class OperatorOrtTests
         var model = SingleNodeModel.Build(op, opset, inputs, outputs, attributes);
         Assert.Equal(outputs, SingleNodeModel.CompareWithOrt(model, inputs));
     }
+
+    /// <summary>Operators that split large inputs' rows across the pool, at 2 threads (the MiniLM attention shapes).</summary>
+    [Theory]
+    [InlineData("Transpose")]
+    [InlineData("LayerNormalization")]
+    [InlineData("Softmax")]
+    public void Row_split_operators_match_onnx_runtime_on_two_threads(string op)
+    {
+        var (opset, inputs, attributes) = op switch
+        {
+            "Transpose" => (13, new[] { X(Rand(80, 2, 130, 12, 33), 2, 130, 12, 33) }, (Action<Pb.NodeProto>)(n => n.Ints("perm", 0, 2, 1, 3))),
+            "LayerNormalization" => (17, new[] { X(Rand(81, 2, 130, 384), 2, 130, 384), Init("s", Rand(82, 384), 384), Init("b", Rand(83, 384), 384) }, n => n.Float("epsilon", 1e-12f)),
+            _ => (13, new[] { X(Rand(84, 2, 12, 130, 131), 2, 12, 130, 131) }, (Action<Pb.NodeProto>)(_ => { })),
+        };
+        var model = SingleNodeModel.Build(op, opset, inputs, 1, attributes);
+        Assert.Equal(1, SingleNodeModel.CompareWithOrt(model, inputs, threads: 2));
+    }
 }
 
 /// <summary>The vectorized GELU (every ISA path and the chunked fallback) against the exact erf-based formula, every length 0..130.</summary>

@@ -78,7 +78,7 @@ internal static class SingleNodeModel
     }
 
     /// <summary>Runs both runtimes and compares; returns the number of outputs compared.</summary>
-    public static int CompareWithOrt(byte[] model, NodeInput[] inputs, double rtol = 1e-3, double atol = 1e-4)
+    public static int CompareWithOrt(byte[] model, NodeInput[] inputs, double rtol = 1e-3, double atol = 1e-4, int threads = 1)
     {
         var feeds = inputs.Where(i => !i.Initializer && i.Name.Length > 0).ToArray();
         using var ortOptions = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = 1 };
@@ -93,7 +93,7 @@ internal static class SingleNodeModel
         }).ToList();
         using var expected = ort.Run(values);
 
-        using var session = FastInfer.Runtime.InferenceSession.Create(FastInfer.Formats.Onnx.OnnxReader.Load(model), new FastInfer.Runtime.SessionOptions { IntraOpThreads = 1 });
+        using var session = FastInfer.Runtime.InferenceSession.Create(FastInfer.Formats.Onnx.OnnxReader.Load(model), new FastInfer.Runtime.SessionOptions { IntraOpThreads = threads });
         var tensors = feeds.Select(f => new FastInfer.Runtime.NamedTensor(f.Name, f.Data switch
         {
             float[] d => FastInfer.Runtime.Tensor.FromArray(d, f.Shape),

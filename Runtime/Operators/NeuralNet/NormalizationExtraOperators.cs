@@ -42,25 +42,42 @@ internal static unsafe class NormalizationExtraOperators
             float* scale = a.InF(1), bias = a.InF(2);
             if (expandScale) { ExpandRow(scalePlan!, scale, ws); scale = ws; ws += length; }
             if (expandBias) { ExpandRow(biasPlan!, bias, ws); bias = ws; }
-            float* src = a.InF(0), dst = a.OutF(0);
-            float* mean = wantMean ? a.OutF(1) : null, inv = wantInv ? a.OutF(2) : null;
-            var sc = new ReadOnlySpan<float>(scale, length);
-            var bi = bias is null ? default : new ReadOnlySpan<float>(bias, length);
-            for (long r = 0; r < rows; r++)
+            var kernel = new LayerNormRows
             {
-                var row = new ReadOnlySpan<float>(src + r * length, length);
-                var y = new Span<float>(dst + r * length, length);
-                float mu = TensorPrimitives.Sum(row) / length;
+                X = a.InF(0), Y = a.OutF(0), Scale = scale, Bias = bias, Mean = wantMean ? a.OutF(1) : null,
+                InvStd = wantInv ? a.OutF(2) : null, Length = length, Epsilon = eps,
+            };
+            // Shared across the pool like softmax: on two threads the rows a GEMM just wrote are half in each core's
+            // cache, and one core normalizing them all ran slower than on one thread (MiniLM: 0.19 → 0.46 ms).
+            ParallelRows.Run(a.Pool, rows, 1 + 8192 / Math.Max(1, length), ref kernel);
+        };
+    }
+
+    private struct LayerNormRows : IRowRange
+    {
+        public float* X, Y, Scale, Bias, Mean, InvStd;
+        public int Length;
+        public float Epsilon;
+
+        public readonly void Rows(long start, long end)
+        {
+            var sc = new ReadOnlySpan<float>(Scale, Length);
+            var bi = Bias is null ? default : new ReadOnlySpan<float>(Bias, Length);
+            for (long r = start; r < end; r++)
+            {
+                var row = new ReadOnlySpan<float>(X + r * Length, Length);
+                var y = new Span<float>(Y + r * Length, Length);
+                float mu = TensorPrimitives.Sum(row) / Length;
                 TensorPrimitives.Subtract(row, mu, y);
-                float variance = TensorPrimitives.SumOfSquares(y) / length;
-                float invStd = 1f / MathF.Sqrt(variance + eps);
+                float variance = TensorPrimitives.SumOfSquares(y) / Length;
+                float invStd = 1f / MathF.Sqrt(variance + Epsilon);
                 TensorPrimitives.Multiply(y, invStd, y);
                 TensorPrimitives.Multiply(y, sc, y);
-                if (bias is not null) TensorPrimitives.Add(y, bi, y);
-                if (mean is not null) mean[r] = mu;
-                if (inv is not null) inv[r] = invStd;
+                if (Bias is not null) TensorPrimitives.Add(y, bi, y);
+                if (Mean is not null) Mean[r] = mu;
+                if (InvStd is not null) InvStd[r] = invStd;
             }
-        };
+        }
     }
 
     /// <summary>A plan to broadcast input i to the normalized dims, or null when it already has exactly those dims.</summary>

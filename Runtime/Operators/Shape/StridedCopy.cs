@@ -37,18 +37,31 @@ internal sealed unsafe class StridedCopy
         _strides = ms.ToArray();
     }
 
-    public void Run(byte* src, byte* dst)
+    public void Run(byte* src, byte* dst) => RunRows(src, dst, 0, Rows);
+
+    /// <summary>Output rows (runs of the innermost axis) the copy writes.</summary>
+    public long Rows => _count == 0 ? 0 : _count / _dims[^1];
+
+    /// <summary>Copies output rows [<paramref name="first"/>, <paramref name="end"/>) only (for splitting a copy across threads).</summary>
+    public void RunRows(byte* src, byte* dst, long first, long end)
     {
-        if (_count == 0) return;
+        if (_count == 0 || first >= end) return;
         int rank = _dims.Length;
         int inner = _dims[rank - 1];
         long innerStride = _strides[rank - 1];
-        long rows = _count / inner;
         int size = _elementSize;
         long rowBytes = (long)inner * size;
+        // The odometer's digits and source offset at row `first`.
         Span<int> index = stackalloc int[rank];
-        long offset = _start;
-        for (long row = 0; row < rows; row++)
+        long offset = _start, rest = first;
+        for (int a = rank - 2; a >= 0; a--)
+        {
+            index[a] = (int)(rest % _dims[a]);
+            rest /= _dims[a];
+            offset += index[a] * _strides[a];
+        }
+        dst += first * rowBytes;
+        for (long row = first; row < end; row++)
         {
             byte* s = src + offset * size;
             if (innerStride == 1) Buffer.MemoryCopy(s, dst, rowBytes, rowBytes);
