@@ -32,7 +32,7 @@ public sealed partial class InferenceSession : IDisposable
     {
         _graph = graph;
         _options = options;
-        if (options.OptimizeGraph) Statistics = GraphOptimizer.Optimize(graph);
+        if (options.OptimizeGraph) Statistics = GraphOptimizer.Optimize(graph, cpuOnly: options.Device == Backends.Device.Cpu);
         else GraphOptimizer.SortTopologically(graph);
 
         var unsupported = new List<string>();

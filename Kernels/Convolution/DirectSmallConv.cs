@@ -60,6 +60,23 @@ public static unsafe class DirectSmallConv
         (s.MultiplyAdds < SerialMultiplyAdds ? WorkerPool.Serial : pool).For(s.Batch * s.OutHeight * blocks, ref body);
     }
 
+    /// <summary>
+    /// The convolution, its activation, then a 2×2 stride-2 max pool (floor rounding) into <paramref name="y"/>
+    /// [N, M, OH/2, OW/2]: the full-size output is never written.
+    /// </summary>
+    public static void RunPooled(in ConvShape s, ConvWeights weights, float* x, float* y, Activation activation, WorkerPool pool)
+    {
+        var taps = weights.TapMajor ?? throw new InvalidOperationException("ConvWeights.PrepareTapMajor was not called for this convolution.");
+        int blocks = (s.OutChannels + ChannelBlock - 1) / ChannelBlock, ph = s.OutHeight / 2, pw = s.OutWidth / 2;
+        if (ph == 0 || pw == 0) return;
+        var body = new PooledBody
+        {
+            S = s, X = x, Y = y, Taps = taps.Floats, Bias = weights.Bias != null ? weights.Bias.Floats : null,
+            Activation = activation, Blocks = blocks, PaddedChannels = blocks * ChannelBlock, PooledHeight = ph, PooledWidth = pw,
+        };
+        (s.MultiplyAdds < SerialMultiplyAdds ? WorkerPool.Serial : pool).For(s.Batch * ph * blocks, ref body);
+    }
+
     private struct RowBody : IParallelBody
     {
         public ConvShape S;
@@ -72,11 +89,8 @@ public static unsafe class DirectSmallConv
         {
             int block = index % Blocks, row = index / Blocks;
             int n = row / S.OutHeight, oh = row - n * S.OutHeight;
-            int stride = S.StrideWidth;
-            int ih0 = oh * stride - S.PadTop, iw = S.InWidth, ih = S.InHeight, kh = S.KernelHeight, kw = S.KernelWidth;
             int ow = S.OutWidth, oc = S.OutChannels, c0 = block * ChannelBlock;
             int channels = Math.Min(ChannelBlock, oc - c0);
-            float* image = X + (long)n * S.InChannels * ih * iw;
             long plane = (long)S.OutHeight * ow;
             float* yRow = Y + ((long)n * oc + c0) * plane + (long)oh * ow;
             float* rRow = Residual != null ? Residual + ((long)n * oc + c0) * plane + (long)oh * ow : null;
@@ -84,69 +98,7 @@ public static unsafe class DirectSmallConv
             for (int x0 = 0; x0 < ow; x0 += Lanes)
             {
                 int valid = Math.Min(Lanes, ow - x0);
-                var a0 = Vector512.Create(Bias != null && 0 < channels ? Bias[c0 + 0] : 0f);
-                var a1 = Vector512.Create(Bias != null && 1 < channels ? Bias[c0 + 1] : 0f);
-                var a2 = Vector512.Create(Bias != null && 2 < channels ? Bias[c0 + 2] : 0f);
-                var a3 = Vector512.Create(Bias != null && 3 < channels ? Bias[c0 + 3] : 0f);
-                var a4 = Vector512.Create(Bias != null && 4 < channels ? Bias[c0 + 4] : 0f);
-                var a5 = Vector512.Create(Bias != null && 5 < channels ? Bias[c0 + 5] : 0f);
-                var a6 = Vector512.Create(Bias != null && 6 < channels ? Bias[c0 + 6] : 0f);
-                var a7 = Vector512.Create(Bias != null && 7 < channels ? Bias[c0 + 7] : 0f);
-                var a8 = Vector512.Create(Bias != null && 8 < channels ? Bias[c0 + 8] : 0f);
-                var a9 = Vector512.Create(Bias != null && 9 < channels ? Bias[c0 + 9] : 0f);
-                var a10 = Vector512.Create(Bias != null && 10 < channels ? Bias[c0 + 10] : 0f);
-                var a11 = Vector512.Create(Bias != null && 11 < channels ? Bias[c0 + 11] : 0f);
-                var a12 = Vector512.Create(Bias != null && 12 < channels ? Bias[c0 + 12] : 0f);
-                var a13 = Vector512.Create(Bias != null && 13 < channels ? Bias[c0 + 13] : 0f);
-                var a14 = Vector512.Create(Bias != null && 14 < channels ? Bias[c0 + 14] : 0f);
-                var a15 = Vector512.Create(Bias != null && 15 < channels ? Bias[c0 + 15] : 0f);
-                float* w = Taps + c0;
-                for (int ci = 0; ci < S.InChannels; ci++)
-                {
-                    for (int r = 0; r < kh; r++)
-                    {
-                        int iy = ih0 + r;
-                        if ((uint)iy >= (uint)ih) { w += kw * PaddedChannels; continue; }
-                        float* src = image + ((long)ci * ih + iy) * iw;
-                        for (int q = 0; q < kw; q++, w += PaddedChannels)
-                        {
-                            var v = stride == 1 ? LoadRow(src, x0 + q - S.PadLeft, iw) : LoadEvenColumns(src, 2 * x0 + q - S.PadLeft, iw);
-                            a0 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[0]), a0);
-                            a1 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[1]), a1);
-                            a2 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[2]), a2);
-                            a3 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[3]), a3);
-                            a4 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[4]), a4);
-                            a5 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[5]), a5);
-                            a6 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[6]), a6);
-                            a7 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[7]), a7);
-                            a8 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[8]), a8);
-                            a9 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[9]), a9);
-                            a10 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[10]), a10);
-                            a11 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[11]), a11);
-                            a12 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[12]), a12);
-                            a13 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[13]), a13);
-                            a14 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[14]), a14);
-                            a15 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[15]), a15);
-                        }
-                    }
-                }
-                // Through the stack before the epilogue's calls, so the accumulators stay in registers in the tap loop.
-                Vector512.Store(a0, tile + 0 * Lanes);
-                Vector512.Store(a1, tile + 1 * Lanes);
-                Vector512.Store(a2, tile + 2 * Lanes);
-                Vector512.Store(a3, tile + 3 * Lanes);
-                Vector512.Store(a4, tile + 4 * Lanes);
-                Vector512.Store(a5, tile + 5 * Lanes);
-                Vector512.Store(a6, tile + 6 * Lanes);
-                Vector512.Store(a7, tile + 7 * Lanes);
-                Vector512.Store(a8, tile + 8 * Lanes);
-                Vector512.Store(a9, tile + 9 * Lanes);
-                Vector512.Store(a10, tile + 10 * Lanes);
-                Vector512.Store(a11, tile + 11 * Lanes);
-                Vector512.Store(a12, tile + 12 * Lanes);
-                Vector512.Store(a13, tile + 13 * Lanes);
-                Vector512.Store(a14, tile + 14 * Lanes);
-                Vector512.Store(a15, tile + 15 * Lanes);
+                Accumulate(S, X, Taps, Bias, PaddedChannels, n, oh, x0, c0, channels, tile);
                 var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(valid)).AsSingle();
                 for (int c = 0; c < channels; c++)
                 {
@@ -159,6 +111,123 @@ public static unsafe class DirectSmallConv
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The convolution followed by a 2×2, stride-2 max pool, one pooled row per index: each 16-pixel tile is computed
+    /// for the two conv rows, activated, and reduced to 8 pooled pixels in registers, so the full-size output is never
+    /// written. Activation before the max keeps any activation exact (max and a non-monotonic one do not commute).
+    /// </summary>
+    private struct PooledBody : IParallelBody
+    {
+        public ConvShape S;
+        public float* X, Y, Taps, Bias;
+        public Activation Activation;
+        public int Blocks, PaddedChannels, PooledHeight, PooledWidth;
+
+        [SkipLocalsInit]
+        public void Invoke(int index)
+        {
+            int block = index % Blocks, row = index / Blocks;
+            int n = row / PooledHeight, ph = row - n * PooledHeight;
+            int oc = S.OutChannels, c0 = block * ChannelBlock, pw = PooledWidth;
+            int channels = Math.Min(ChannelBlock, oc - c0);
+            long plane = (long)PooledHeight * pw;
+            float* yRow = Y + ((long)n * oc + c0) * plane + (long)ph * pw;
+            float* top = stackalloc float[ChannelBlock * Lanes];
+            float* bottom = stackalloc float[ChannelBlock * Lanes];
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
+            var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 1, 3, 5, 7, 9, 11, 13, 15);
+            for (int x0 = 0; x0 < 2 * pw; x0 += Lanes)
+            {
+                Accumulate(S, X, Taps, Bias, PaddedChannels, n, 2 * ph, x0, c0, channels, top);
+                Accumulate(S, X, Taps, Bias, PaddedChannels, n, 2 * ph + 1, x0, c0, channels, bottom);
+                int valid = Math.Min(Lanes / 2, pw - x0 / 2);
+                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(valid)).AsSingle();
+                for (int c = 0; c < channels; c++)
+                {
+                    var v = Vector512.Max(TileStore512.Activate(Vector512.Load(top + c * Lanes), Activation),
+                        TileStore512.Activate(Vector512.Load(bottom + c * Lanes), Activation));
+                    v = Vector512.Max(Avx512F.PermuteVar16x32(v, even), Avx512F.PermuteVar16x32(v, odd)); // lanes 0-7: pixel pairs
+                    Avx512F.MaskStore(yRow + c * plane + x0 / 2, mask, v);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// tile[c·16 + i] = bias[c0 + c] + Σ taps of output pixel (oh, x0 + i), channel c0 + c, for 16 pixels × 16 channels
+    /// held in registers through the tap loop; lanes past the row compute on zero-padded loads and are not stored.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate(in ConvShape S, float* X, float* Taps, float* Bias, int PaddedChannels, int n, int oh, int x0, int c0, int channels, float* tile)
+    {
+        int stride = S.StrideWidth;
+        int ih0 = oh * S.StrideHeight - S.PadTop, iw = S.InWidth, ih = S.InHeight, kh = S.KernelHeight, kw = S.KernelWidth;
+        float* image = X + (long)n * S.InChannels * ih * iw;
+        var a0 = Vector512.Create(Bias != null && 0 < channels ? Bias[c0 + 0] : 0f);
+        var a1 = Vector512.Create(Bias != null && 1 < channels ? Bias[c0 + 1] : 0f);
+        var a2 = Vector512.Create(Bias != null && 2 < channels ? Bias[c0 + 2] : 0f);
+        var a3 = Vector512.Create(Bias != null && 3 < channels ? Bias[c0 + 3] : 0f);
+        var a4 = Vector512.Create(Bias != null && 4 < channels ? Bias[c0 + 4] : 0f);
+        var a5 = Vector512.Create(Bias != null && 5 < channels ? Bias[c0 + 5] : 0f);
+        var a6 = Vector512.Create(Bias != null && 6 < channels ? Bias[c0 + 6] : 0f);
+        var a7 = Vector512.Create(Bias != null && 7 < channels ? Bias[c0 + 7] : 0f);
+        var a8 = Vector512.Create(Bias != null && 8 < channels ? Bias[c0 + 8] : 0f);
+        var a9 = Vector512.Create(Bias != null && 9 < channels ? Bias[c0 + 9] : 0f);
+        var a10 = Vector512.Create(Bias != null && 10 < channels ? Bias[c0 + 10] : 0f);
+        var a11 = Vector512.Create(Bias != null && 11 < channels ? Bias[c0 + 11] : 0f);
+        var a12 = Vector512.Create(Bias != null && 12 < channels ? Bias[c0 + 12] : 0f);
+        var a13 = Vector512.Create(Bias != null && 13 < channels ? Bias[c0 + 13] : 0f);
+        var a14 = Vector512.Create(Bias != null && 14 < channels ? Bias[c0 + 14] : 0f);
+        var a15 = Vector512.Create(Bias != null && 15 < channels ? Bias[c0 + 15] : 0f);
+        float* w = Taps + c0;
+        for (int ci = 0; ci < S.InChannels; ci++)
+        {
+            for (int r = 0; r < kh; r++)
+            {
+                int iy = ih0 + r;
+                if ((uint)iy >= (uint)ih) { w += kw * PaddedChannels; continue; }
+                float* src = image + ((long)ci * ih + iy) * iw;
+                for (int q = 0; q < kw; q++, w += PaddedChannels)
+                {
+                    var v = stride == 1 ? LoadRow(src, x0 + q - S.PadLeft, iw) : LoadEvenColumns(src, 2 * x0 + q - S.PadLeft, iw);
+                    a0 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[0]), a0);
+                    a1 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[1]), a1);
+                    a2 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[2]), a2);
+                    a3 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[3]), a3);
+                    a4 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[4]), a4);
+                    a5 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[5]), a5);
+                    a6 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[6]), a6);
+                    a7 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[7]), a7);
+                    a8 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[8]), a8);
+                    a9 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[9]), a9);
+                    a10 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[10]), a10);
+                    a11 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[11]), a11);
+                    a12 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[12]), a12);
+                    a13 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[13]), a13);
+                    a14 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[14]), a14);
+                    a15 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[15]), a15);
+                }
+            }
+        }
+        // Through the stack before the epilogue's calls, so the accumulators stay in registers in the tap loop.
+        Vector512.Store(a0, tile + 0 * Lanes);
+        Vector512.Store(a1, tile + 1 * Lanes);
+        Vector512.Store(a2, tile + 2 * Lanes);
+        Vector512.Store(a3, tile + 3 * Lanes);
+        Vector512.Store(a4, tile + 4 * Lanes);
+        Vector512.Store(a5, tile + 5 * Lanes);
+        Vector512.Store(a6, tile + 6 * Lanes);
+        Vector512.Store(a7, tile + 7 * Lanes);
+        Vector512.Store(a8, tile + 8 * Lanes);
+        Vector512.Store(a9, tile + 9 * Lanes);
+        Vector512.Store(a10, tile + 10 * Lanes);
+        Vector512.Store(a11, tile + 11 * Lanes);
+        Vector512.Store(a12, tile + 12 * Lanes);
+        Vector512.Store(a13, tile + 13 * Lanes);
+        Vector512.Store(a14, tile + 14 * Lanes);
+        Vector512.Store(a15, tile + 15 * Lanes);
     }
 
     /// <summary>Input pixels start, start + 2, …, start + 30 of one row (stride 2), zero outside [0, width).</summary>

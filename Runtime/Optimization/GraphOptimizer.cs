@@ -9,7 +9,9 @@ namespace FastInfer.Runtime.Optimization;
 /// </summary>
 internal static class GraphOptimizer
 {
-    public static OptimizationStatistics Optimize(ModelGraph graph)
+    /// <param name="cpuOnly">The session runs on the CPU alone: fusions only the CPU kernels implement (a max pool
+    /// inside a convolution) are allowed; a device partition lowers the standard operators instead.</param>
+    public static OptimizationStatistics Optimize(ModelGraph graph, bool cpuOnly = true)
     {
         var stats = new OptimizationStatistics();
         SortTopologically(graph);
@@ -17,6 +19,7 @@ internal static class GraphOptimizer
         stats.Add("batchnorm folded into conv", BatchNormFolding.Run(graph));
         stats.Add("residual add fused into conv", ConvFusion.FuseResidualAdd(graph));
         stats.Add("activation fused into conv", ConvFusion.FuseActivation(graph));
+        if (cpuOnly) stats.Add("2x2 max pool fused into conv", ConvPoolFusion.Run(graph));
         stats.Add("layernorm fused", LayerNormFusion.Run(graph));
         stats.Add("gelu fused", GeluFusion.Run(graph));
         stats.Add("matmul+add fused", MatMulAddFusion.Run(graph));

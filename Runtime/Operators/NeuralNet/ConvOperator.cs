@@ -64,6 +64,11 @@ internal sealed unsafe class ConvOperator : Operator
             PadLeft = sa.PadBegin(sa.Rank - 1), PadRight = sa.PadEnd(sa.Rank - 1),
         };
         var output = oneD ? new TensorShape(x[0], m, shape.OutWidth) : new TensorShape(x[0], m, shape.OutHeight, shape.OutWidth);
+        if (ctx.Node.GetInt(Optimization.ConvPoolFusion.Attribute, 0) == 2)
+        {
+            if (oneD || ctx.HasInput(3)) throw ctx.Fail("a fused 2×2 max pool needs a 2-D convolution without a residual");
+            return PlanPooled(ctx, shape, FusedActivation.Read(ctx.Node));
+        }
         ctx.SetOutput(0, DataType.Float, output);
         if (ctx.HasInput(2) && ctx.InputShape(2).ElementCount != m) throw ctx.Fail($"bias {ctx.InputShape(2)} does not have {m} values");
         bool residual = ctx.HasInput(3);
@@ -81,6 +86,44 @@ internal sealed unsafe class ConvOperator : Operator
         }
         // Filters fed at run time: the same convolution through the reference-speed unpacked path.
         return (in StepArgs a) => ConvReference.Run(shape, a.InF(0), a.InF(1), a.InF(2), residual ? a.InF(3) : null, activation, a.OutF(0));
+    }
+
+    /// <summary>
+    /// The convolution and activation followed by a fused 2×2 stride-2 max pool (<see cref="Optimization.ConvPoolFusion"/>):
+    /// inside the direct kernel where it applies, else the convolution into the workspace and the pooling kernel after it.
+    /// </summary>
+    private StepAction PlanPooled(PlanContext ctx, ConvShape shape, Activation activation)
+    {
+        var pool = new Kernels.Pooling.PoolShape
+        {
+            Planes = shape.Batch * shape.OutChannels, InHeight = shape.OutHeight, InWidth = shape.OutWidth,
+            OutHeight = shape.OutHeight / 2, OutWidth = shape.OutWidth / 2, KernelHeight = 2, KernelWidth = 2,
+            StrideHeight = 2, StrideWidth = 2, DilationHeight = 1, DilationWidth = 1,
+        };
+        ctx.SetOutput(0, DataType.Float, new TensorShape(shape.Batch, shape.OutChannels, pool.OutHeight, pool.OutWidth));
+        long full = ((long)pool.Planes * pool.InHeight * pool.InWidth * sizeof(float) + 63) & ~63L;
+        if (ctx.IsConstant(1) && (!ctx.HasInput(2) || ctx.IsConstant(2)))
+        {
+            var packed = Pack(ctx, shape);
+            var algorithm = Conv2D.Choose(shape, _allowWinograd);
+            packed.PrepareFor(algorithm);
+            if (algorithm == ConvAlgorithm.DirectSmall)
+                return (in StepArgs a) => DirectSmallConv.RunPooled(shape, packed, a.InF(0), a.OutF(0), activation, a.Pool);
+            ctx.WorkspaceBytes = full + Conv2D.WorkspaceBytes(shape, algorithm);
+            return (in StepArgs a) =>
+            {
+                float* y = (float*)a.Workspace;
+                Conv2D.Run(shape, packed, a.InF(0), y, null, activation, (float*)((byte*)a.Workspace + full), a.Pool, algorithm);
+                Kernels.Pooling.Pool2D.Run(Kernels.Pooling.PoolKind.Max, pool, false, y, a.OutF(0), a.Pool);
+            };
+        }
+        ctx.WorkspaceBytes = full;
+        return (in StepArgs a) =>
+        {
+            float* y = (float*)a.Workspace;
+            ConvReference.Run(shape, a.InF(0), a.InF(1), a.InF(2), null, activation, y);
+            Kernels.Pooling.Pool2D.Run(Kernels.Pooling.PoolKind.Max, pool, false, y, a.OutF(0), a.Pool);
+        };
     }
 
     /// <summary>
