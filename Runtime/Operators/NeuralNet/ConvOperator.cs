@@ -7,7 +7,8 @@ namespace FastInfer.Runtime.Operators.NeuralNet;
 
 /// <summary>
 /// Conv (1-D and 2-D, grouped, strided, dilated, padded), and the fused form the graph passes produce:
-/// <c>fastinfer:FusedConv</c> with an optional residual input 3 and an activation in its epilogue.
+/// <c>fastinfer:FusedConv</c> with an optional residual input 3 and an activation in its epilogue, and optionally a
+/// 2×2 stride-2 max pool after it (<see cref="Optimization.ConvPoolFusion"/>).
 /// Constant filters are packed once, on first planning, and shared by every plan of the session.
 /// </summary>
 internal sealed unsafe class ConvOperator : Operator
@@ -27,7 +28,7 @@ internal sealed unsafe class ConvOperator : Operator
     {
         yield return new("Conv", (n, c) => new ConvOperator(n, c.Options), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
         yield return new("fastinfer:FusedConv", (n, c) => new ConvOperator(n, c.Options), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>(),
-            "Conv with BatchNorm folded in, a residual Add and an activation fused into its epilogue");
+            "Conv with BatchNorm folded in, a residual Add and an activation fused into its epilogue, and on the CPU a following 2×2 stride-2 MaxPool");
     }
 
     public override StepAction Plan(PlanContext ctx)
