@@ -41,7 +41,7 @@ public unsafe class SgemmTests
                 break;
             case "PackedB":
                 using (var pb = Sgemm.PackB(tb, k, n, b.Floats, ldb))
-                    Sgemm.MultiplyPacked(m, n, k, alpha, a.Floats, lda, pb, beta, got.Floats, ldc, epi, pool);
+                    Sgemm.MultiplyPacked(ta, m, n, k, alpha, a.Floats, lda, pb, beta, got.Floats, ldc, epi, pool);
                 break;
             case "PackedA":
                 using (var pa = Sgemm.PackA(ta, m, k, a.Floats, lda))
@@ -79,6 +79,9 @@ public unsafe class SgemmTests
         Check(isa, pool, "PackedB", false, false, 14, 530, 70, 1, 0, default, seed++);
         Check(isa, pool, "Multiply", false, false, 3, 1041, 20, 1, 0, default, seed++);
         Check(isa, pool, "PackedB", false, false, 1, 1000, 300, 1, 0, default, seed++); // GEMV-like
+        // A prepacked B past half of L2 with a small A (split over N on 2 threads), A also transposed (the pixel-rows path).
+        Check(isa, pool, "PackedB", false, false, 25, 520, 300, 1, 0, default, seed++);
+        Check(isa, pool, "PackedB", true, false, 30, 530, 301, 1, 0.5f, default, seed++);
     }
 
     [Theory]
