@@ -146,7 +146,7 @@ public static unsafe class Pool2D
         private static Vector512<float> TailMask(int count) =>
             Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
 
-        /// <summary>acc[ox] = reduce over kx of row[ox·stride + kx·dilation], for whole vectors of output columns.</summary>
+        /// <summary>acc[ox] = reduce over kx of row[ox·stride + kx·dilation], for whole vectors of output columns (below AVX-512, or strides past 2).</summary>
         private readonly void ReduceColumns(float* row, float* acc, int outLen, bool max, float identity)
         {
             int sw = S.StrideWidth;
@@ -159,16 +159,6 @@ public static unsafe class Pool2D
                     var s = new ReadOnlySpan<float>(src, outLen);
                     var d = new Span<float>(acc, outLen);
                     if (max) TensorPrimitives.Max(s, d, d); else TensorPrimitives.Add(s, d, d);
-                }
-                else if (sw == 2 && Wide)
-                {
-                    var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-                    for (int ox = 0; ox < outLen; ox += 16)
-                    {
-                        var v = Avx512F.PermuteVar16x32x2(Vector512.Load(src + 2 * ox), even, Vector512.Load(src + 2 * ox + 16));
-                        var a = Vector512.Load(acc + ox);
-                        Vector512.Store(max ? Vector512.Max(a, v) : a + v, acc + ox);
-                    }
                 }
                 else if (max) for (int ox = 0; ox < outLen; ox++) acc[ox] = MathF.Max(acc[ox], src[ox * sw]);
                 else for (int ox = 0; ox < outLen; ox++) acc[ox] += src[ox * sw];

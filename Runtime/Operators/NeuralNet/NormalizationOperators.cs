@@ -124,28 +124,21 @@ internal static unsafe class NormalizationOperators
         {
             for (long o = start; o < end; o++)
             {
-                if (Log) SoftmaxRow(new ReadOnlySpan<float>(X + o * Length, Length), new Span<float>(Y + o * Length, Length), log: true);
+                if (Log) LogSoftmaxRow(new ReadOnlySpan<float>(X + o * Length, Length), new Span<float>(Y + o * Length, Length));
                 else SoftmaxKernel.Row(X + o * Length, Y + o * Length, Length, Wide);
             }
         }
     }
 
-    /// <summary>Numerically stable softmax of one contiguous row: exp(x - max) / Σ.</summary>
-    internal static void SoftmaxRow(ReadOnlySpan<float> x, Span<float> y, bool log)
+    /// <summary>Log softmax of one contiguous row: (x − max) − log Σ exp(x − max), without dividing.</summary>
+    internal static void LogSoftmaxRow(ReadOnlySpan<float> x, Span<float> y)
     {
         if (x.Length == 0) return;
         float max = TensorPrimitives.Max(x);
         TensorPrimitives.Subtract(x, max, y);
-        if (log)
-        {
-            // log softmax = (x - max) - log Σ exp(x - max), without dividing.
-            float sum = 0;
-            foreach (float v in y) sum += MathF.Exp(v);
-            TensorPrimitives.Subtract(y, MathF.Log(sum), y);
-            return;
-        }
-        TensorPrimitives.Exp(y, y);
-        TensorPrimitives.Divide(y, TensorPrimitives.Sum(y), y);
+        float sum = 0;
+        foreach (float v in y) sum += MathF.Exp(v);
+        TensorPrimitives.Subtract(y, MathF.Log(sum), y);
     }
 
     private static void SoftmaxStrided(float* x, float* y, long outer, long length, long inner, bool log)
