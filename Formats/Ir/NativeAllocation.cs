@@ -15,6 +15,8 @@ internal static unsafe partial class NativeAllocation
     /// <summary>Blocks from this size on are placed on huge-page boundaries and advised.</summary>
     private const nuint HugeThreshold = 8 << 20;
     private const int MadvHugePage = 14;
+    /// <summary>Linux 5.14+: fault the whole range in now, in one kernel call (EINVAL, ignored, on older kernels).</summary>
+    private const int MadvPopulateWrite = 23;
     private static bool s_adviceFailed;
 
     public static void* Alloc(nuint size, nuint alignment)
@@ -24,7 +26,10 @@ internal static unsafe partial class NativeAllocation
         void* p = NativeMemory.AlignedAlloc(rounded, HugePage);
         if (!s_adviceFailed)
         {
-            try { Madvise(p, rounded, MadvHugePage); }
+            // Populating right after the advice builds the huge pages in one pass. Faulting them in one by one as the
+            // copy or the zeroing touches them measured 3-4 s for 4 GB here, populating first 0.7-1.2 s (in 4 KiB
+            // pages: 17-21 s). Every large block is written whole soon after (weights, packed panels, arenas).
+            try { Madvise(p, rounded, MadvHugePage); Madvise(p, rounded, MadvPopulateWrite); }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { s_adviceFailed = true; }
         }
         return p;

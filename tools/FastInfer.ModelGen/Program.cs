@@ -88,7 +88,7 @@ static void MeasureFastInfer(Args a)
     Console.WriteLine($"fastinfer {Path.GetFileName(path)} placement={placement} threads={threads} load_ms={load:F0} first_run_ms={first:F0} " +
         $"load_plus_first_ms={load + first:F0} steady_median_ms={times[runs / 2]:F1} steady_min_ms={times[0]:F1} " +
         $"peak_rss_load={ProcessMemory.Mb(peakLoad)} peak_rss_after_first_run={ProcessMemory.Mb(peakFirst)} rss_before={ProcessMemory.Mb(before)} " +
-        $"rss_anon={ProcessMemory.Mb(ProcessMemory.AnonymousBytes)} rss_file={ProcessMemory.Mb(ProcessMemory.FileBytes)} weights={session.Graph.WeightBytes / 1e6:F0} MB y0={y[0]:G6}");
+        $"rss_anon={ProcessMemory.Mb(ProcessMemory.AnonymousBytes)} rss_file={ProcessMemory.Mb(ProcessMemory.FileBytes)} anon_huge={ProcessMemory.Mb(ProcessMemory.AnonHugeBytes)} weights={session.Graph.WeightBytes / 1e6:F0} MB y0={y[0]:G6}");
     outputs[0].Tensor.Dispose();
 }
 
