@@ -16,10 +16,19 @@ public static class OrtNodeProfiler
         using var options = new Ort.SessionOptions { IntraOpNumThreads = threads, EnableProfiling = true, ProfileOutputPathPrefix = prefix };
         using var session = new Ort.InferenceSession(path, options);
         var rnd = new Random(5);
+        // Symbolic dims: batch 1, every other 128 (a transformer's sequence). Int64 inputs are token ids in [0, 1000),
+        // ones for a name containing "mask", zeros for one containing "type" (token types).
         var inputs = session.InputMetadata.Select(kv =>
         {
-            var shape = kv.Value.Dimensions.Select(d => d < 0 ? 1 : d).ToArray();
-            var data = new float[shape.Aggregate(1, (a, d) => a * d)];
+            var shape = kv.Value.Dimensions.Select((d, i) => d >= 0 ? d : i == 0 ? 1 : 128).ToArray();
+            int count = shape.Aggregate(1, (a, d) => a * d);
+            if (kv.Value.ElementType == typeof(long))
+            {
+                var ids = new long[count];
+                for (int k = 0; k < count; k++) ids[k] = kv.Key.Contains("mask", StringComparison.Ordinal) ? 1 : kv.Key.Contains("type", StringComparison.Ordinal) ? 0 : rnd.Next(1000);
+                return Ort.NamedOnnxValue.CreateFromTensor(kv.Key, new Ort.Tensors.DenseTensor<long>(ids, shape));
+            }
+            var data = new float[count];
             for (int k = 0; k < data.Length; k++) data[k] = (float)rnd.NextDouble();
             return Ort.NamedOnnxValue.CreateFromTensor(kv.Key, new Ort.Tensors.DenseTensor<float>(data, shape));
         }).ToList();

@@ -27,5 +27,6 @@ internal static partial class OperatorRegistry
             .Concat(ResizeOperator.Entries())
             .Concat(EinsumOperator.Entries())
             .Append(GemmOperator.Entry)
+            .Append(AttentionOperator.Entry)
             .Concat(MatMulOperator.Entries());
 }

@@ -10,7 +10,7 @@ namespace FastInfer.Runtime.Optimization;
 internal static class GraphOptimizer
 {
     /// <param name="cpuOnly">The session runs on the CPU alone: fusions only the CPU kernels implement (a max pool
-    /// inside a convolution) are allowed; a device partition lowers the standard operators instead.</param>
+    /// inside a convolution, attention) are allowed; a device partition lowers the standard operators instead.</param>
     public static OptimizationStatistics Optimize(ModelGraph graph, bool cpuOnly = true)
     {
         var stats = new OptimizationStatistics();
@@ -22,6 +22,7 @@ internal static class GraphOptimizer
         if (cpuOnly) stats.Add("2x2 max pool fused into conv", ConvPoolFusion.Run(graph));
         stats.Add("layernorm fused", LayerNormFusion.Run(graph));
         stats.Add("gelu fused", GeluFusion.Run(graph));
+        if (cpuOnly) stats.Add("attention fused", AttentionFusion.Run(graph));
         stats.Add("matmul+add fused", MatMulAddFusion.Run(graph));
         stats.Add("residual add / gelu fused into matmul", MatMulEpilogueFusion.Run(graph));
         stats.Add("dead nodes removed", DeadNodeElimination.Run(graph));
