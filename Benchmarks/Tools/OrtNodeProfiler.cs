@@ -16,11 +16,12 @@ public static class OrtNodeProfiler
         using var options = new Ort.SessionOptions { IntraOpNumThreads = threads, EnableProfiling = true, ProfileOutputPathPrefix = prefix };
         using var session = new Ort.InferenceSession(path, options);
         var rnd = new Random(5);
-        // Symbolic dims: batch 1, every other 128 (a transformer's sequence). Int64 inputs are token ids in [0, 1000),
-        // ones for a name containing "mask", zeros for one containing "type" (token types).
+        // Symbolic dims: batch 1, every other 128 (a transformer's sequence; FASTINFER_PROFILE_SEQ overrides).
+        int seq = int.TryParse(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_SEQ"), out int n) ? n : 128;
+        // Int64 inputs are token ids in [0, 1000), ones for a name containing "mask", zeros for one containing "type" (token types).
         var inputs = session.InputMetadata.Select(kv =>
         {
-            var shape = kv.Value.Dimensions.Select((d, i) => d >= 0 ? d : i == 0 ? 1 : 128).ToArray();
+            var shape = kv.Value.Dimensions.Select((d, i) => d >= 0 ? d : i == 0 ? 1 : seq).ToArray();
             int count = shape.Aggregate(1, (a, d) => a * d);
             if (kv.Value.ElementType == typeof(long))
             {

@@ -10,7 +10,7 @@ using Ort = Microsoft.ML.OnnxRuntime;
 namespace FastInfer.Benchmarks.Tools;
 
 /// <summary>
-/// A quick in-process profiler (not BenchmarkDotNet): <c>profile peak|kernel|gemm|layers|steps|minilm|model|ortmodel|pool|resnet|seedcnn [threads] [reps]</c>.
+/// A quick in-process profiler (not BenchmarkDotNet): <c>profile peak|kernel|gemm|layers|steps|minilm|attention|model|ortmodel|pool|resnet|seedcnn [threads] [reps]</c>.
 /// Every comparison is interleaved in one process and reported as medians, because the machine is shared.
 /// </summary>
 public static unsafe class Profiler
@@ -21,7 +21,7 @@ public static unsafe class Profiler
         int threads = args.Length > 1 ? int.Parse(args[1]) : 1;
         int reps = args.Length > 2 ? int.Parse(args[2]) : 20;
         double peak = 0;
-        if (what is "peak" or "all" or "gemm" or "layers" or "kernel")
+        if (what is "peak" or "all" or "gemm" or "layers" or "kernel" or "attention")
         {
             peak = FmaPeak.MeasureGflops();
             Console.WriteLine($"FMA peak, 1 core, AVX-512: {peak:F1} GFLOP/s");
@@ -32,6 +32,7 @@ public static unsafe class Profiler
         if (what is "resnet" or "all") ResNet(threads, reps);
         if (what is "steps") Steps(threads, reps);
         if (what is "pool") PoolProbe.Run(threads, reps);
+        if (what is "attention") AttentionProbe.Run(peak, reps);
         if (what is "minilm") StepsMiniLm(threads, reps);
         if (what is "model") StepsModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? throw new ArgumentException("set FASTINFER_PROFILE_MODEL"), threads, reps);
         if (what is "ortmodel") OrtNodeProfiler.Run(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? throw new ArgumentException("set FASTINFER_PROFILE_MODEL"), threads, reps);
@@ -152,7 +153,7 @@ public static unsafe class Profiler
             ? Directory.GetFiles(Path.Combine(Path.GetTempPath(), "fastinfer-tests"), "model.onnx", SearchOption.AllDirectories).FirstOrDefault(f => f.Contains("minilm"))
             : null;
         if (path is null) { Console.WriteLine("MiniLM not extracted yet: run the Transformer tests once."); return; }
-        const int seq = 128;
+        int seq = int.TryParse(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_SEQ"), out int n) ? n : 128;
         var ids = new long[seq]; var mask = new long[seq]; var types = new long[seq];
         var rnd = new Random(3);
         for (int i = 0; i < seq; i++) { ids[i] = i == 0 ? 101 : i == seq - 1 ? 102 : rnd.Next(1000, 30000); mask[i] = 1; }

@@ -33,9 +33,10 @@ public unsafe struct AttentionProblem
 /// </summary>
 public static unsafe class ScaledDotProductAttention
 {
-    /// <summary>Query rows per score block: a block of scores stays within 64 KiB when the key length allows.</summary>
+    /// <summary>Query rows per score block: a block of scores stays within 256 KiB (a quarter of L2) when the key length
+    /// allows, so K and V, packed again for every block, are packed once per head up to 256 keys.</summary>
     public static int BlockRows(int queryLength, int keyLength) =>
-        Math.Clamp(16384 / Math.Max(1, keyLength), 16, Math.Max(16, queryLength));
+        Math.Clamp(65536 / Math.Max(1, keyLength), 16, Math.Max(16, queryLength));
 
     /// <summary>Floats of score buffer one thread needs.</summary>
     public static long ScoreFloats(int queryLength, int keyLength) =>

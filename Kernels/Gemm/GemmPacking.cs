@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FastInfer.Kernels.Gemm;
 
@@ -41,6 +42,15 @@ internal static unsafe class GemmPacking
         {
             float* d = dst + (long)j * 16 * kc;
             int width = Math.Min(16, ncols - j * 16);
+            if (width == 16 && Avx512F.IsSupported)
+            {
+                float* src = b + (long)(n0 + j * 16) * ldb + k0;
+                int p = 0;
+                for (; p + 16 <= kc; p += 16) PackTranspose.Block16(src + p, ldb, 16, d + p * 16, 16);
+                for (; p < kc; p++)
+                    for (int jj = 0; jj < 16; jj++) d[p * 16 + jj] = src[jj * ldb + p];
+                continue;
+            }
             for (int jj = 0; jj < 16; jj++)
             {
                 if (jj >= width) { for (int p = 0; p < kc; p++) d[p * 16 + jj] = 0f; continue; }
@@ -68,7 +78,10 @@ internal static unsafe class GemmPacking
         float* s0 = a + row0 * lda + k0;
         if (rows == 12)
         {
-            for (int p = 0; p < kc; p++, dst += 12, s0++)
+            int p = 0;
+            if (Avx512F.IsSupported)
+                for (; p + 16 <= kc; p += 16, dst += 16 * 12, s0 += 16) PackTranspose.Block16(s0, lda, 12, dst, 12);
+            for (; p < kc; p++, dst += 12, s0++)
             {
                 float* s = s0;
                 dst[0] = s[0]; s += lda; dst[1] = s[0]; s += lda; dst[2] = s[0]; s += lda; dst[3] = s[0]; s += lda;
