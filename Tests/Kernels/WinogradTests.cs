@@ -33,6 +33,7 @@ public unsafe class WinogradTests
         Shape(8, 5, 7, 13, pad: 2, batch: 2),
         Shape(300, 7, 7, 20),          // C past the GEMM's K block
         Shape(2, 1, 1, 2),
+        Shape(5, 33, 40, 7, batch: 2), // 9 tile rows of 10: split into bands per thread (4 and 5 rows)
     ];
 
     public static IEnumerable<object[]> Threads() => [[1], [2]];
