@@ -65,6 +65,17 @@ internal static unsafe class GemmPacking
     {
         if (transA)
         {
+            if (rows == 12)
+            {
+                // One 8-float and one 4-float move per depth step (the pixel-rows convolution packs 4608 × 49 this way).
+                for (int p = 0; p < kc; p++)
+                {
+                    float* src = a + (k0 + p) * lda + row0;
+                    Vector256.Store(Vector256.Load(src), dst + p * 12);
+                    Vector128.Store(Vector128.Load(src + 8), dst + p * 12 + 8);
+                }
+                return;
+            }
             for (int p = 0; p < kc; p++)
             {
                 float* src = a + (k0 + p) * lda + row0;
