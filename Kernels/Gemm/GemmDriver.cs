@@ -25,7 +25,7 @@ internal unsafe struct GemmDriver : IParallelBody
     /// <summary>Prepacked B (16-column panels over all K), or null to pack from <see cref="B"/>.</summary>
     public float* BPacked;
     public float* C; public long Ldc;
-    private int _mPanels, _n16, _mPer, _nPer, _nTasks;
+    private int _mPanels, _n16, _mPer, _nPer, _nTasks, _mTasks, _nTiles;
 
     /// <summary>Splits C into tasks and runs them on the pool.</summary>
     public void Run(WorkerPool pool)
@@ -51,8 +51,11 @@ internal unsafe struct GemmDriver : IParallelBody
             {
                 // Split N, one slice per thread: every block of B is packed (or streamed from memory) exactly once,
                 // and A — repacked or re-streamed by every N task — is walked only once per thread.
-                _nPer = Math.Min(nBlock, RoundUp(Ceil(_n16, threads), units));
-                _nTasks = Ceil(_n16, _nPer);
+                // A multiple of the thread count, each at most an N block: tasks of equal width (see Invoke) then
+                // give every thread the same share. (Blocks of 256 columns first, remainder last, gave ResNet's
+                // 784-column layer2 GEMM 32 of its 49 column units on one thread and 17 on the other.)
+                int tiles = Ceil(_n16, units);
+                _nTasks = Math.Min(tiles, threads * Ceil(Ceil(tiles, threads), nBlock / units));
             }
             else if (BPacked == null)
             {
@@ -83,14 +86,18 @@ internal unsafe struct GemmDriver : IParallelBody
         // The caller's scratch exists before the loop even if the workers happen to take every task this time,
         // so a later call on this thread never allocates it.
         GemmScratch.Get();
+        _mTasks = mTasks;
+        _nTiles = Ceil(_n16, units);
         pool.For(mTasks * _nTasks, ref this);
     }
 
     public void Invoke(int task)
     {
         int mt = task / _nTasks, nt = task - mt * _nTasks;
-        int mp0 = mt * _mPer, mp1 = Math.Min(_mPanels, mp0 + _mPer);
-        int np0 = nt * _nPer, np1 = Math.Min(_n16, np0 + _nPer);
+        // Tasks of equal size (±1 panel or Nr tile): task i of n takes [total·i/n, total·(i+1)/n), never more than
+        // the _mPer panels or _nPer units the task count was derived from, so the B scratch always holds its slice.
+        int mp0 = (int)((long)_mPanels * mt / _mTasks), mp1 = (int)((long)_mPanels * (mt + 1) / _mTasks);
+        int np0 = (int)((long)_nTiles * nt / _nTasks) * (Kernel.Nr / 16), np1 = Math.Min(_n16, (int)((long)_nTiles * (nt + 1) / _nTasks) * (Kernel.Nr / 16));
         int colEnd = Math.Min(N, np1 * 16);
         int mr = Kernel.Mr, nr = Kernel.Nr, units = nr / 16;
         float* scratch = GemmScratch.Get();
