@@ -221,6 +221,7 @@ public static unsafe class Profiler
         {
             if (which == "wgroup") WinogradF43.GroupTileRows = on;
             else if (which == "chunks") WorkerPool.ChunksPerThread = on ? 4 : 16;
+            else if (which == "msplit") GemmDriver.BalanceSplit = on;
             else GemmBlocking.PrefetchPrepackedB = on;
         }
         bool flip = false;

@@ -44,7 +44,7 @@ internal unsafe struct GemmDriver : IParallelBody
         int mTasks = 1, threads = pool.Concurrency;
         if (threads > 1)
         {
-            bool wideEnough = _n16 >= 2 * units * threads;
+            bool wideEnough = _n16 >= 2 * units * threads && !MSplitBalancesBetter(threads);
             // A prepacked B that does not stay in one core's L2 streams from memory once per M task.
             bool bStreams = BPacked != null && (long)K * N * sizeof(float) > GemmBlocking.L2Bytes / 2;
             if (wideEnough && (BPacked == null || bStreams))
@@ -89,6 +89,22 @@ internal unsafe struct GemmDriver : IParallelBody
         _mTasks = mTasks;
         _nTiles = Ceil(_n16, units);
         pool.For(mTasks * _nTasks, ref this);
+    }
+
+    /// <summary>Whether <see cref="MSplitBalancesBetter"/> may choose an M split. A field for A/B runs.</summary>
+    internal static bool BalanceSplit = true;
+
+    /// <summary>
+    /// Whether one M slice per thread shares the work out more evenly than one N slice per thread, by enough (10%) to
+    /// pay for every thread packing all of B. N slices are whole Nr tiles: ResNet's 196-pixel layer3 GEMMs have seven
+    /// 32-column tiles, 128 columns on one thread and 68 on the other, where their 22 M panels split 11 and 11.
+    /// </summary>
+    private readonly bool MSplitBalancesBetter(int threads)
+    {
+        if (!BalanceSplit || BPacked != null || _mPanels < threads) return false;
+        double nLargest = Math.Min(N, Ceil(Ceil(N, Kernel.Nr), threads) * Kernel.Nr);
+        double mLargest = Math.Min(M, Ceil(_mPanels, threads) * Kernel.Mr);
+        return nLargest / N > 1.1 * (mLargest / M);
     }
 
     public void Invoke(int task)
