@@ -1,5 +1,6 @@
 using System.Buffers;
 using PureHDF;
+using PureHDF.Selections;
 
 namespace FastInfer.Formats.Keras;
 
@@ -80,7 +81,8 @@ internal sealed class Hdf5WeightValues
             switch (_ds.Type.Size)
             {
                 case 4:
-                    _ds.Read(destination);
+                    if (count <= SliceValues) _ds.Read(destination);
+                    else ReadInSlices(destination);
                     break;
                 case 8:
                     Convert<double>(destination, (src, dst) => { for (int i = 0; i < dst.Length; i++) dst[i] = (float)src[i]; });
@@ -93,6 +95,38 @@ internal sealed class Hdf5WeightValues
         catch (Exception e) when (e is not ModelFormatException)
         {
             throw new ModelFormatException($"weight '{_name}' could not be read: {e.Message}", _file, _name, e);
+        }
+    }
+
+    /// <summary>
+    /// Float32 datasets past this many values are read a slice of whole rows at a time: PureHDF sizes one read in 32-bit
+    /// bytes, so the seed CNN's 4 GB Dense kernel overflowed it read whole. A field so tests can exercise slicing on
+    /// small files.
+    /// </summary>
+    internal static long SliceValues = 1 << 24;
+
+    /// <summary>
+    /// Slices of whole rows as hyperslabs. PureHDF walks such a selection a row at a time (one pread per row: 8 million
+    /// for the seed CNN's Dense kernel, most of its 17-37 s load); a single selection step spanning rows read wrong
+    /// values, so reading contiguous datasets straight from their layout address is the next step.
+    /// </summary>
+    private void ReadInSlices(Memory<float> destination)
+    {
+        ulong[] dims = _ds.Space.Dimensions;
+        ulong rowValues = 1;
+        for (int i = 1; i < dims.Length; i++) rowValues *= dims[i];
+        ulong rowsPerSlice = Math.Max(1, (ulong)SliceValues / Math.Max(1, rowValues));
+        int offset = 0;
+        for (ulong r0 = 0; r0 < dims[0]; r0 += rowsPerSlice)
+        {
+            ulong rows = Math.Min(rowsPerSlice, dims[0] - r0);
+            var starts = new ulong[dims.Length];
+            starts[0] = r0;
+            var blocks = (ulong[])dims.Clone();
+            blocks[0] = rows;
+            int n = checked((int)(rows * rowValues));
+            _ds.Read(destination.Slice(offset, n), fileSelection: new HyperslabSelection(dims.Length, starts, blocks), memoryDims: [(ulong)n]);
+            offset += n;
         }
     }
 

@@ -67,4 +67,28 @@ public sealed class KerasWeightLoadingTests(ITestOutputHelper output) : IDisposa
         // OIHW [o, i, h, w] is HWIO [h, w, i, o].
         Assert.Equal(conv.Data[((2 * 3 + 1) * 16 + 5) * 32 + 9], oihw[((9 * 16 + 5) * 3 + 2) * 3 + 1]);
     }
+
+    /// <summary>
+    /// Datasets past <c>Hdf5WeightValues.SliceValues</c> (the 4 GB seed CNN's Dense kernel) are read in slices of whole rows;
+    /// lowered here so a small file takes that path, with a remainder slice. The whole-dataset read is the reference.
+    /// </summary>
+    [Fact]
+    public void SlicedReadsMatchTheWholeRead()
+    {
+        var dense = Filled(1000, 7); var denseB = Filled(7);
+        SynthLayer[] layers = [new("dense", "Dense", Cfg(("batch_input_shape", new object?[] { null, 1000 }), ("units", 7)), [("kernel", dense), ("bias", denseB)])];
+        string path = TempPath(".h5");
+        _files.Add(path);
+        WriteLegacy(path, SequentialConfig(layers), layers, "2.3.1");
+        using var whole = KerasReader.Load(path);
+        long saved = Hdf5WeightValues.SliceValues;
+        Hdf5WeightValues.SliceValues = 64; // 9 rows of 7 per slice: 111 slices and a remainder of 1 row
+        try
+        {
+            using var sliced = KerasReader.Load(path);
+            foreach (var (name, tensor) in whole.Initializers)
+                Assert.True(tensor.AsSpan<float>().SequenceEqual(sliced.Initializers[name].AsSpan<float>()), $"initializer {name} differs when read in slices");
+        }
+        finally { Hdf5WeightValues.SliceValues = saved; }
+    }
 }

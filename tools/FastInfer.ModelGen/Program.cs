@@ -6,7 +6,7 @@ using FastInfer.ModelGen;
 using FastInfer.Runtime;
 
 // fastinfer-modelgen: writes the seed CNN at a chosen size and measures loading and running it.
-//   write     [--size 1000x1000x3] [--seed 1] [--out DIR] [--name seed_cnn] [--fim]
+//   write     [--size 1000x1000x3] [--seed 1] [--out DIR] [--name seed_cnn] [--fim] [--keras]
 //   measure   MODEL [--placement pinned|mapped] [--threads 1] [--runs 20] [--no-verify]
 //   measure-ort MODEL [--threads 1] [--runs 20]
 //   bandwidth [--mb 2048] [--threads 1]
@@ -46,6 +46,13 @@ static void Write(Args a)
         FimWriter.Save(graph, fim);
         Console.WriteLine($"wrote {fim} in {sw.Elapsed.TotalSeconds:F1} s");
     }
+    if (a.Flag("keras"))
+    {
+        sw.Restart();
+        string h5 = Path.Combine(folder, name + ".h5");
+        SeedCnnKeras.Write(h5, h, w, c, (ulong)a.Int("seed", 1));
+        Console.WriteLine($"wrote {h5} (Keras HDF5, its own seeded weights) in {sw.Elapsed.TotalSeconds:F1} s");
+    }
     Console.WriteLine($"peak RSS while writing: {ProcessMemory.Mb(ProcessMemory.PeakBytes)}");
 }
 
@@ -68,7 +75,7 @@ static void MeasureFastInfer(Args a)
     using var session = InferenceSession.Load(path, opts);
     double load = sw.Elapsed.TotalMilliseconds;
     long peakLoad = ProcessMemory.PeakBytes;
-    var shape = session.Inputs[0].Shape!.Select(d => (int)d.Value).ToArray();
+    var shape = session.Inputs[0].Shape!.Select(d => d.IsFixed ? (int)d.Value : 1).ToArray();
     using var x = Tensor.FromArray(Input(shape.Aggregate(1, (p, d) => p * d)), shape);
     var input = new[] { new NamedTensor(session.Inputs[0].Name, x) };
     var outputs = new[] { new NamedTensor(session.Outputs[0].Name, Tensor.Allocate(FastInfer.Ir.DataType.Float, 1, SeedCnnModel.Classes)) };
