@@ -181,12 +181,27 @@ public static unsafe class Profiler
     {
         var rnd = new Random(5);
         var made = new List<Tensor>();
+        // Symbolic dims past the first bind to FASTINFER_PROFILE_SEQ (default 128, a transformer's sequence); int64
+        // inputs are token ids, ones for a name containing "mask", zeros for one containing "type".
+        int seq = int.TryParse(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_SEQ"), out int n) ? n : 128;
         var inputs = session.Inputs.Select(i =>
         {
             var shape = session.DefaultShape(i);
-            var data = new float[shape.Aggregate(1, (a, d) => a * d)];
-            for (int k = 0; k < data.Length; k++) data[k] = (float)rnd.NextDouble();
-            var t = Tensor.FromArray(data, shape);
+            for (int d = 1; d < shape.Length; d++) if (i.Shape is { } dims && !dims[d].IsFixed) shape[d] = seq;
+            int count = shape.Aggregate(1, (a, d) => a * d);
+            Tensor t;
+            if (i.ElementType == FastInfer.Ir.DataType.Int64)
+            {
+                var ids = new long[count];
+                for (int k = 0; k < count; k++) ids[k] = i.Name.Contains("mask") ? 1 : i.Name.Contains("type") ? 0 : rnd.Next(1000, 20000);
+                t = Tensor.FromArray(ids, shape);
+            }
+            else
+            {
+                var data = new float[count];
+                for (int k = 0; k < data.Length; k++) data[k] = (float)rnd.NextDouble();
+                t = Tensor.FromArray(data, shape);
+            }
             made.Add(t);
             return new NamedTensor(i.Name, t);
         }).ToArray();
