@@ -25,7 +25,7 @@ internal unsafe struct GemmDriver : IParallelBody
     /// <summary>Prepacked B (16-column panels over all K), or null to pack from <see cref="B"/>.</summary>
     public float* BPacked;
     public float* C; public long Ldc;
-    private int _mPanels, _n16, _mPer, _nPer, _nTasks, _mTasks, _nTiles;
+    private int _mPanels, _n16, _nTasks, _mTasks, _nTiles;
 
     /// <summary>Splits C into tasks and runs them on the pool.</summary>
     public void Run(WorkerPool pool)
@@ -38,9 +38,8 @@ internal unsafe struct GemmDriver : IParallelBody
         // its columns and packs each A panel once per K block instead of once per N block (MiniLM's 1536-wide FFN
         // packed its activations six times).
         int nBlock = BPacked != null ? RoundUp(_n16, units) : GemmBlocking.NcUnits;
-        _nPer = Math.Min(RoundUp(_n16, units), nBlock);
-        _nTasks = Ceil(_n16, _nPer);
-        _mPer = _mPanels;
+        int nPer = Math.Min(RoundUp(_n16, units), nBlock), mPer = _mPanels;
+        _nTasks = Ceil(_n16, nPer);
         int mTasks = 1, threads = pool.Concurrency;
         if (threads > 1)
         {
@@ -61,8 +60,8 @@ internal unsafe struct GemmDriver : IParallelBody
             {
                 // Too few columns to share out: one M slice per thread, each packing B once.
                 mTasks = Math.Min(_mPanels, threads);
-                _mPer = Ceil(_mPanels, mTasks);
-                mTasks = Ceil(_mPanels, _mPer);
+                mPer = Ceil(_mPanels, mTasks);
+                mTasks = Ceil(_mPanels, mPer);
             }
             else
             {
@@ -72,14 +71,14 @@ internal unsafe struct GemmDriver : IParallelBody
                 if (_nTasks < want)
                 {
                     mTasks = Math.Min(_mPanels, Ceil(want, _nTasks));
-                    _mPer = Ceil(_mPanels, mTasks);
-                    mTasks = Ceil(_mPanels, _mPer);
+                    mPer = Ceil(_mPanels, mTasks);
+                    mTasks = Ceil(_mPanels, mPer);
                 }
                 if (_nTasks * mTasks < want)
                 {
                     int nt = Ceil(want, mTasks);
-                    _nPer = Math.Max(units, RoundUp(Ceil(_n16, nt), units));
-                    _nTasks = Ceil(_n16, _nPer);
+                    nPer = Math.Max(units, RoundUp(Ceil(_n16, nt), units));
+                    _nTasks = Ceil(_n16, nPer);
                 }
             }
         }
@@ -111,7 +110,7 @@ internal unsafe struct GemmDriver : IParallelBody
     {
         int mt = task / _nTasks, nt = task - mt * _nTasks;
         // Tasks of equal size (±1 panel or Nr tile): task i of n takes [total·i/n, total·(i+1)/n), never more than
-        // the _mPer panels or _nPer units the task count was derived from, so the B scratch always holds its slice.
+        // the panels or units per task the task count was derived from, so the B scratch always holds its slice.
         int mp0 = (int)((long)_mPanels * mt / _mTasks), mp1 = (int)((long)_mPanels * (mt + 1) / _mTasks);
         int np0 = (int)((long)_nTiles * nt / _nTasks) * (Kernel.Nr / 16), np1 = Math.Min(_n16, (int)((long)_nTiles * (nt + 1) / _nTasks) * (Kernel.Nr / 16));
         int colEnd = Math.Min(N, np1 * 16);
