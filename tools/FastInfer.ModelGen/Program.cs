@@ -14,6 +14,11 @@ using FastInfer.Runtime;
 // process's own.
 
 var options = Args.Parse(args);
+if (options.Command is "measure" or "measure-ort" && options.Positional is null)
+{
+    Console.Error.WriteLine($"fastinfer-modelgen {options.Command} needs a model path (.onnx, .fim or .h5)");
+    Environment.Exit(2);
+}
 switch (options.Command)
 {
     case "write": Write(options); break;
