@@ -16,9 +16,8 @@ public static class OrtNodeProfiler
         using var options = new Ort.SessionOptions { IntraOpNumThreads = threads, EnableProfiling = true, ProfileOutputPathPrefix = prefix };
         using var session = new Ort.InferenceSession(path, options);
         var rnd = new Random(5);
-        // Symbolic dims: batch 1, every other 128 (a transformer's sequence; FASTINFER_PROFILE_SEQ overrides).
-        int seq = int.TryParse(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_SEQ"), out int n) ? n : 128;
-        // Int64 inputs are token ids in [0, 1000), ones for a name containing "mask", zeros for one containing "type" (token types).
+        // Symbolic dims: batch 1, the others Profiler.SequenceLength; int64 inputs take Profiler.TokenValue.
+        int seq = Profiler.SequenceLength;
         var inputs = session.InputMetadata.Select(kv =>
         {
             var shape = kv.Value.Dimensions.Select((d, i) => d >= 0 ? d : i == 0 ? 1 : seq).ToArray();
@@ -26,7 +25,7 @@ public static class OrtNodeProfiler
             if (kv.Value.ElementType == typeof(long))
             {
                 var ids = new long[count];
-                for (int k = 0; k < count; k++) ids[k] = kv.Key.Contains("mask", StringComparison.Ordinal) ? 1 : kv.Key.Contains("type", StringComparison.Ordinal) ? 0 : rnd.Next(1000);
+                for (int k = 0; k < count; k++) ids[k] = Profiler.TokenValue(kv.Key, rnd);
                 return Ort.NamedOnnxValue.CreateFromTensor(kv.Key, new Ort.Tensors.DenseTensor<long>(ids, shape));
             }
             var data = new float[count];

@@ -42,6 +42,14 @@ public static unsafe class Profiler
 
     private static double Median(List<double> v) { v.Sort(); return v[v.Count / 2]; }
 
+    /// <summary>The sequence length symbolic dims past the first bind to: FASTINFER_PROFILE_SEQ, else 128.</summary>
+    internal static int SequenceLength =>
+        int.TryParse(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_SEQ"), out int n) ? n : 128;
+
+    /// <summary>A value for an int64 model input: 1 for an attention mask, 0 for token types, else a token id.</summary>
+    internal static long TokenValue(string inputName, Random rnd) =>
+        inputName.Contains("mask", StringComparison.Ordinal) ? 1 : inputName.Contains("type", StringComparison.Ordinal) ? 0 : rnd.Next(1000, 20000);
+
     /// <summary>Runs for at least 2 s (and 3 times): the tiered JIT promotes hot methods only after 30 calls and a quiet
     /// spell, and timing tier-0 code makes a model look up to 2× slower than it is.</summary>
     private static void WarmUp(Action run)
@@ -153,7 +161,7 @@ public static unsafe class Profiler
             ? Directory.GetFiles(Path.Combine(Path.GetTempPath(), "fastinfer-tests"), "model.onnx", SearchOption.AllDirectories).FirstOrDefault(f => f.Contains("minilm"))
             : null;
         if (path is null) { Console.WriteLine("MiniLM not extracted yet: run the Transformer tests once."); return; }
-        int seq = int.TryParse(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_SEQ"), out int n) ? n : 128;
+        int seq = SequenceLength;
         var ids = new long[seq]; var mask = new long[seq]; var types = new long[seq];
         var rnd = new Random(3);
         for (int i = 0; i < seq; i++) { ids[i] = i == 0 ? 101 : i == seq - 1 ? 102 : rnd.Next(1000, 30000); mask[i] = 1; }
@@ -181,9 +189,8 @@ public static unsafe class Profiler
     {
         var rnd = new Random(5);
         var made = new List<Tensor>();
-        // Symbolic dims past the first bind to FASTINFER_PROFILE_SEQ (default 128, a transformer's sequence); int64
-        // inputs are token ids, ones for a name containing "mask", zeros for one containing "type".
-        int seq = int.TryParse(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_SEQ"), out int n) ? n : 128;
+        // Symbolic dims past the first bind to SequenceLength; int64 inputs take TokenValue.
+        int seq = SequenceLength;
         var inputs = session.Inputs.Select(i =>
         {
             var shape = session.DefaultShape(i);
@@ -193,7 +200,7 @@ public static unsafe class Profiler
             if (i.ElementType == FastInfer.Ir.DataType.Int64)
             {
                 var ids = new long[count];
-                for (int k = 0; k < count; k++) ids[k] = i.Name.Contains("mask") ? 1 : i.Name.Contains("type") ? 0 : rnd.Next(1000, 20000);
+                for (int k = 0; k < count; k++) ids[k] = TokenValue(i.Name, rnd);
                 t = Tensor.FromArray(ids, shape);
             }
             else

@@ -38,7 +38,7 @@ internal unsafe struct GemmDriver : IParallelBody
         // its columns and packs each A panel once per K block instead of once per N block (MiniLM's 1536-wide FFN
         // packed its activations six times).
         int nBlock = BPacked != null ? RoundUp(_n16, units) : GemmBlocking.NcUnits;
-        int nPer = Math.Min(RoundUp(_n16, units), nBlock), mPer = _mPanels;
+        int nPer = Math.Min(RoundUp(_n16, units), nBlock), mPer;
         _nTasks = Ceil(_n16, nPer);
         int mTasks = 1, threads = pool.Concurrency;
         if (threads > 1)
@@ -111,10 +111,10 @@ internal unsafe struct GemmDriver : IParallelBody
         int mt = task / _nTasks, nt = task - mt * _nTasks;
         // Tasks of equal size (±1 panel or Nr tile): task i of n takes [total·i/n, total·(i+1)/n), never more than
         // the panels or units per task the task count was derived from, so the B scratch always holds its slice.
-        int mp0 = (int)((long)_mPanels * mt / _mTasks), mp1 = (int)((long)_mPanels * (mt + 1) / _mTasks);
-        int np0 = (int)((long)_nTiles * nt / _nTasks) * (Kernel.Nr / 16), np1 = Math.Min(_n16, (int)((long)_nTiles * (nt + 1) / _nTasks) * (Kernel.Nr / 16));
-        int colEnd = Math.Min(N, np1 * 16);
         int mr = Kernel.Mr, nr = Kernel.Nr, units = nr / 16;
+        int mp0 = (int)((long)_mPanels * mt / _mTasks), mp1 = (int)((long)_mPanels * (mt + 1) / _mTasks);
+        int np0 = (int)((long)_nTiles * nt / _nTasks) * units, np1 = Math.Min(_n16, (int)((long)_nTiles * (nt + 1) / _nTasks) * units);
+        int colEnd = Math.Min(N, np1 * 16);
         float* scratch = GemmScratch.Get();
         float* aScratch = scratch + GemmScratch.BFloats;
         float** panels = stackalloc float*[GemmBlocking.McPanels];

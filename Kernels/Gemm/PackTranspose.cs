@@ -8,7 +8,8 @@ namespace FastInfer.Kernels.Gemm;
 /// 16×16 float transposes in AVX-512 registers for the packers whose layout is the transpose of the source: A panels
 /// from row-major A (12 rows interleaved per depth step) and B panels from a transposed B (Kᵀ in attention, weights
 /// stored [N×K]). Element by element those cost about a cycle per float, as much as the products they feed when the
-/// depth is small (attention's head dim of 32); this is 64 shuffles per 256 floats.
+/// depth is small (attention's head dim of 32); this is 64 shuffles per 256 floats. The pixel-rows convolution uses
+/// it too, to turn its Yᵀ back into channel rows.
 /// </summary>
 internal static unsafe class PackTranspose
 {
