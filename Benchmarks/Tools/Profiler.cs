@@ -231,7 +231,8 @@ public static unsafe class Profiler
     /// <summary>
     /// An in-process A/B of one kernel switch on a whole model (FASTINFER_AB=prefetch: a prepacked B's next slice
     /// prefetched; wgroup: Winograd's small-image tile-row grouping; chunks: 4 pool chunks per thread, off = 16):
-    /// runs alternate between the settings, so the machine's slow drifts hit both alike; medians of each.
+    /// runs alternate between the settings, so the machine's slow drifts hit both alike; medians of each. With
+    /// FASTINFER_AB_STEPS=1 every step of the plan is timed under both settings instead (a per-step A/B).
     /// </summary>
     public static void AbModel(string path, int threads, int reps)
     {
@@ -239,29 +240,38 @@ public static unsafe class Profiler
         var inputs = RandomInputs(session, out var tensors);
         var outs = session.Run(inputs);
         string which = Environment.GetEnvironmentVariable("FASTINFER_AB") ?? "prefetch";
-        void Set(bool on)
-        {
-            if (which == "wgroup") WinogradF43.GroupTileRows = on;
-            else if (which == "chunks") WorkerPool.ChunksPerThread = on ? 4 : 16;
-            else if (which == "msplit") GemmDriver.BalanceSplit = on;
-            else GemmBlocking.PrefetchPrepackedB = on;
-        }
+        var set = AbSwitch(which);
         bool flip = false;
-        WarmUp(() => { Set(flip = !flip); session.Run(inputs, outs); });
+        WarmUp(() => { set(flip = !flip); session.Run(inputs, outs); });
+        if (Environment.GetEnvironmentVariable("FASTINFER_AB_STEPS") == "1")
+        {
+            StepProfiler.Run(session, inputs, outs, reps, set);
+            set(true);
+            return;
+        }
         var on = new List<double>(); var off = new List<double>();
         for (int r = 0; r < 2 * reps; r++)
         {
             bool a = r % 2 == 0;
-            Set(a);
+            set(a);
             long t0 = Stopwatch.GetTimestamp();
             session.Run(inputs, outs);
             (a ? on : off).Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
-        Set(true);
+        set(true);
         Console.WriteLine($"{Path.GetFileName(path)} t={threads}: {which} on p50 {Median(on):F2} ms (min {on.Min():F2}), off p50 {Median(off):F2} ms (min {off.Min():F2})");
         foreach (var o in outs) o.Tensor.Dispose();
         foreach (var t in tensors) t.Dispose();
     }
+
+    /// <summary>The kernel switch FASTINFER_AB names, as a setter (true: the default behaviour).</summary>
+    private static Action<bool> AbSwitch(string which) => which switch
+    {
+        "wgroup" => on => WinogradF43.GroupTileRows = on,
+        "chunks" => on => WorkerPool.ChunksPerThread = on ? 4 : 16,
+        "msplit" => on => GemmDriver.BalanceSplit = on,
+        _ => on => GemmBlocking.PrefetchPrepackedB = on,
+    };
 
     private static string ResNetPath => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages",
             "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");

@@ -13,29 +13,35 @@ namespace FastInfer.Benchmarks.Tools;
 /// </summary>
 public static class StepProfiler
 {
-    public static void Run(InferenceSession session, NamedTensor[] inputs, NamedTensor[] outputs, int reps)
+    /// <param name="toggle">When given, runs alternate between toggle(true) and toggle(false) and each step's two p50s are
+    /// reported side by side: a per-step in-process A/B.</param>
+    public static void Run(InferenceSession session, NamedTensor[] inputs, NamedTensor[] outputs, int reps, Action<bool>? toggle = null)
     {
         session.Run(inputs, outputs);
         var cache = typeof(InferenceSession).GetField("_plans", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(session)!;
         var plans = (List<ExecutionPlan>)cache.GetType().GetField("_plans", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(cache)!;
         var plan = plans[0];
         var samples = new List<double>[plan.Steps.Length];
+        var samplesOff = new List<double>[plan.Steps.Length];
+        bool on = true;
         var actionField = typeof(PlannedStep).GetField("<Action>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance)!;
         for (int i = 0; i < plan.Steps.Length; i++)
         {
             var list = samples[i] = new List<double>();
+            var listOff = samplesOff[i] = new List<double>();
             var inner = plan.Steps[i].Action;
             StepAction timed = (in StepArgs a) =>
             {
                 long t0 = Stopwatch.GetTimestamp();
                 inner(a);
-                list.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                (on ? list : listOff).Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
             };
             actionField.SetValue(plan.Steps[i], timed);
         }
         var totals = new List<double>();
-        for (int r = 0; r < reps; r++)
+        for (int r = 0; r < reps * (toggle != null ? 2 : 1); r++)
         {
+            if (toggle != null) toggle(on = r % 2 == 0);
             long t0 = Stopwatch.GetTimestamp();
             session.Run(inputs, outputs);
             totals.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
@@ -48,7 +54,9 @@ public static class StepProfiler
             double p50 = s[s.Count / 2], min = s[0];
             sum += p50; sumMin += min;
             var node = plan.Steps[i].Node;
-            Console.WriteLine($"{i,3} {node.OpType,-14} {node.Outputs[0],-28} p50 {p50,8:F3} ms  min {min,8:F3} ms");
+            string off = "";
+            if (toggle != null) { samplesOff[i].Sort(); off = $"  off: p50 {samplesOff[i][samplesOff[i].Count / 2],8:F3} ms  min {samplesOff[i][0],8:F3} ms"; }
+            Console.WriteLine($"{i,3} {node.OpType,-14} {node.Outputs[0],-28} p50 {p50,8:F3} ms  min {min,8:F3} ms{off}");
         }
         // Per operator type: where the time goes in graphs with hundreds of small steps (transformers).
         var byType = new SortedDictionary<string, (double P50, int Count)>();
