@@ -36,6 +36,7 @@ public static unsafe class Profiler
         if (what is "minilm") StepsMiniLm(threads, reps);
         if (what is "model") StepsModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? throw new ArgumentException("set FASTINFER_PROFILE_MODEL"), threads, reps);
         if (what is "ortmodel") OrtNodeProfiler.Run(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? throw new ArgumentException("set FASTINFER_PROFILE_MODEL"), threads, reps);
+        if (what is "scaling") ScalingModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? ResNetPath, threads, reps);
         if (what is "ab") AbModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? ResNetPath, threads, reps);
         if (what is "seedcnn") Compare("seed CNN 32x32x3", global::FastInfer.Tests.Support.SeedCnn.Build(32, 32, 3), 32, 2f, threads, reps);
     }
@@ -260,6 +261,19 @@ public static unsafe class Profiler
         }
         set(true);
         Console.WriteLine($"{Path.GetFileName(path)} t={threads}: {which} on p50 {Median(on):F2} ms (min {on.Min():F2}), off p50 {Median(off):F2} ms (min {off.Min():F2})");
+        foreach (var o in outs) o.Tensor.Dispose();
+        foreach (var t in tensors) t.Dispose();
+    }
+
+    /// <summary>Per-step speed-up from 1 to <paramref name="threads"/> threads, the two sessions' runs interleaved.</summary>
+    public static void ScalingModel(string path, int threads, int reps)
+    {
+        using var one = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = 1 });
+        using var many = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads });
+        var inputs = RandomInputs(one, out var tensors);
+        var outs = one.Run(inputs);
+        WarmUp(() => { one.Run(inputs, outs); many.Run(inputs, outs); });
+        StepProfiler.Scaling(one, many, inputs, outs, reps);
         foreach (var o in outs) o.Tensor.Dispose();
         foreach (var t in tensors) t.Dispose();
     }

@@ -17,27 +17,8 @@ public static class StepProfiler
     /// reported side by side: a per-step in-process A/B.</param>
     public static void Run(InferenceSession session, NamedTensor[] inputs, NamedTensor[] outputs, int reps, Action<bool>? toggle = null)
     {
-        session.Run(inputs, outputs);
-        var cache = typeof(InferenceSession).GetField("_plans", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(session)!;
-        var plans = (List<ExecutionPlan>)cache.GetType().GetField("_plans", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(cache)!;
-        var plan = plans[0];
-        var samples = new List<double>[plan.Steps.Length];
-        var samplesOff = new List<double>[plan.Steps.Length];
         bool on = true;
-        var actionField = typeof(PlannedStep).GetField("<Action>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance)!;
-        for (int i = 0; i < plan.Steps.Length; i++)
-        {
-            var list = samples[i] = new List<double>();
-            var listOff = samplesOff[i] = new List<double>();
-            var inner = plan.Steps[i].Action;
-            StepAction timed = (in StepArgs a) =>
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                inner(a);
-                (on ? list : listOff).Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-            };
-            actionField.SetValue(plan.Steps[i], timed);
-        }
+        var plan = Hook(session, inputs, outputs, () => on, out var samples, out var samplesOff);
         var totals = new List<double>();
         for (int r = 0; r < reps * (toggle != null ? 2 : 1); r++)
         {
@@ -71,5 +52,57 @@ public static class StepProfiler
             Console.WriteLine($"  {op,-20} x{acc.Count,-4} sum of p50 {acc.P50,8:F3} ms");
         totals.Sort();
         Console.WriteLine($"steps: sum of p50 {sum:F2} ms, sum of min {sumMin:F2} ms; whole Run p50 {totals[totals.Count / 2]:F2} ms, min {totals[0]:F2} ms");
+    }
+
+    /// <summary>
+    /// Wraps every step of the session's plan with a stopwatch (after one Run has built the plan); each time goes to
+    /// <paramref name="samples"/> while <paramref name="first"/> says so, else to <paramref name="samplesOther"/>.
+    /// </summary>
+    private static ExecutionPlan Hook(InferenceSession session, NamedTensor[] inputs, NamedTensor[] outputs, Func<bool> first,
+        out List<double>[] samples, out List<double>[] samplesOther)
+    {
+        session.Run(inputs, outputs);
+        var cache = typeof(InferenceSession).GetField("_plans", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(session)!;
+        var plans = (List<ExecutionPlan>)cache.GetType().GetField("_plans", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(cache)!;
+        var plan = plans[0];
+        samples = new List<double>[plan.Steps.Length];
+        samplesOther = new List<double>[plan.Steps.Length];
+        var actionField = typeof(PlannedStep).GetField("<Action>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance)!;
+        for (int i = 0; i < plan.Steps.Length; i++)
+        {
+            var list = samples[i] = new List<double>();
+            var listOther = samplesOther[i] = new List<double>();
+            var inner = plan.Steps[i].Action;
+            StepAction timed = (in StepArgs a) =>
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                inner(a);
+                (first() ? list : listOther).Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            };
+            actionField.SetValue(plan.Steps[i], timed);
+        }
+        return plan;
+    }
+
+    /// <summary>
+    /// Per-step scaling: the same model in a 1-thread and an n-thread session, runs alternating between them so the
+    /// machine's drifts hit both alike; each step's p50 under both and the speed-up. Where a step scales badly, its
+    /// split (or the data it hands between cores) is the place to look.
+    /// </summary>
+    public static void Scaling(InferenceSession one, InferenceSession many, NamedTensor[] inputs, NamedTensor[] outputs, int reps)
+    {
+        var planOne = Hook(one, inputs, outputs, () => true, out var s1, out _);
+        var planMany = Hook(many, inputs, outputs, () => true, out var sn, out _);
+        double sum1 = 0, sumN = 0;
+        for (int r = 0; r < reps; r++) { one.Run(inputs, outputs); many.Run(inputs, outputs); }
+        for (int i = 0; i < planOne.Steps.Length && i < planMany.Steps.Length; i++)
+        {
+            s1[i].Sort(); sn[i].Sort();
+            double a = s1[i][s1[i].Count / 2], b = sn[i][sn[i].Count / 2];
+            sum1 += a; sumN += b;
+            var node = planMany.Steps[i].Node;
+            Console.WriteLine($"{i,3} {node.OpType,-14} {node.Outputs[0],-28} 1 thread {a,8:F3} ms  {many.Options.IntraOpThreads} threads {b,8:F3} ms  x{a / b,5:F2}");
+        }
+        Console.WriteLine($"steps: sum of p50 1 thread {sum1:F2} ms, {many.Options.IntraOpThreads} threads {sumN:F2} ms, x{sum1 / sumN:F2}");
     }
 }
