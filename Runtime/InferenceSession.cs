@@ -28,7 +28,9 @@ public sealed partial class InferenceSession : IDisposable
     private int _activeRuns;
     private int _disposed; // 1 once Dispose has begun; set with a full fence (see EnterRun)
 
-    private InferenceSession(ModelGraph graph, SessionOptions options)
+    private readonly Prepacking.SessionPackedOperands _packedOperands;
+
+    private InferenceSession(ModelGraph graph, SessionOptions options, Action<string, nint, long>? recordPacked = null)
     {
         _graph = graph;
         _options = options;
@@ -48,7 +50,10 @@ public sealed partial class InferenceSession : IDisposable
         }
         if (unsupported.Count > 0) throw new UnsupportedOperatorException(unsupported);
 
-        var context = new OperatorContext { Graph = graph, Options = options };
+        // Validated here so a bad ISA fails before any operator exists; the fingerprint names the layouts it packs for.
+        var isa = Operators.NeuralNet.KernelScope.Validate(options) ?? Kernels.Platform.KernelIsa.Current;
+        _packedOperands = new Prepacking.SessionPackedOperands(graph, Kernels.Gemm.PackedLayout.Fingerprint(isa), recordPacked);
+        var context = new OperatorContext { Graph = graph, Options = options, PackedOperands = _packedOperands };
         _operators = new Operator[entries.Length];
         for (int i = 0; i < entries.Length; i++) _operators[i] = entries[i].Create(graph.Nodes[i], context);
 
@@ -87,6 +92,25 @@ public sealed partial class InferenceSession : IDisposable
         try { return new InferenceSession(graph, options ?? new SessionOptions()); }
         catch { graph.Dispose(); throw; }
     }
+
+    /// <summary>A session that hands every operand it packs to <paramref name="recordPacked"/> (key, data, bytes).</summary>
+    internal static InferenceSession CreateRecording(ModelGraph graph, SessionOptions options, Action<string, nint, long> recordPacked)
+    {
+        try { return new InferenceSession(graph, options, recordPacked); }
+        catch { graph.Dispose(); throw; }
+    }
+
+    /// <summary>
+    /// Packed weights so far (they are packed as shapes are first planned): how many came from a pre-packed <c>.fim</c>
+    /// and how many were packed from the plain weights.
+    /// </summary>
+    public Prepacking.PackedOperandCounts PackedOperands => _packedOperands.Counts;
+
+    /// <summary>The packed-weight layout this session's kernels read (<see cref="Kernels.Gemm.PackedLayout"/>).</summary>
+    public string PackedLayoutFingerprint => _packedOperands.Fingerprint;
+
+    /// <summary>Plans the default input shapes (packing every constant operand they reach) without running.</summary>
+    internal void PlanDefaultShapes() => WithPlanFor(null, _ => 0);
 
     public IReadOnlyList<ValueInfo> Inputs => _graph.Inputs;
     public IReadOnlyList<ValueInfo> Outputs => _graph.Outputs;

@@ -49,6 +49,10 @@ internal static class FimGraphCodec
         w.Count(g.Metadata.Count);
         foreach (var (k, v) in g.Metadata) { w.Str(k); w.Str(v); }
         WriteGraph(w, g, index);
+        // Since 1.1: the pre-packed operands (fingerprint, then key and directory index per blob); "" and 0 when none.
+        w.Str(g.Prepacked?.Fingerprint ?? "");
+        w.Count(g.Prepacked?.Blobs.Count ?? 0);
+        if (g.Prepacked is { } prepacked) foreach (var (key, t) in prepacked.Blobs) { w.Str(key); w.I32(index[t]); }
     }
 
     private static void WriteGraph(FimSectionWriter w, ModelGraph g, IReadOnlyDictionary<TensorData, int> index)
@@ -194,7 +198,7 @@ internal static class FimGraphCodec
     }
 
     /// <summary>Reads the model part of the section into <paramref name="g"/>; tensors come from the materialized directory.</summary>
-    public static void ReadModel(ref FimSectionReader r, ModelGraph g, TensorData[] tensors)
+    public static void ReadModel(ref FimSectionReader r, ModelGraph g, TensorData[] tensors, ushort minor)
     {
         g.IrVersion = r.I64("model.ir_version");
         g.ProducerName = r.Str("model.producer_name");
@@ -205,7 +209,27 @@ internal static class FimGraphCodec
         for (int i = 0; i < meta; i++) g.Metadata[r.Str($"model.metadata[{i}].key")] = r.Str($"model.metadata[{i}].value");
         int nodes = 0;
         ReadGraph(ref r, g, g, tensors, "graph", 0, ref nodes);
+        if (minor >= 1) ReadPrepacked(ref r, g, tensors);
         if (!r.AtEnd) throw r.Error("unexpected bytes after the graph", "graph");
+    }
+
+    /// <summary>The pre-packed operands (format 1.1 on): float32 blobs from the directory, keyed, under one fingerprint.</summary>
+    private static void ReadPrepacked(ref FimSectionReader r, ModelGraph g, TensorData[] tensors)
+    {
+        string fingerprint = r.Str("prepacked.fingerprint");
+        int count = r.Count("prepacked.count", 8);
+        if (count > 0 && fingerprint.Length == 0) throw r.Error($"{count} pre-packed blobs without a layout fingerprint", "prepacked.fingerprint");
+        if (count == 0) return;
+        var prepacked = new PrepackedWeights(fingerprint);
+        for (int i = 0; i < count; i++)
+        {
+            string key = r.Str($"prepacked[{i}].key");
+            string where = $"prepacked[{i}] '{key}'";
+            var t = Tensor(ref r, tensors, where);
+            if (t.ElementType != DataType.Float || t.Strings is not null) throw r.Error($"a pre-packed blob must hold float32 values, not {t.ElementType}", where);
+            if (!prepacked.Blobs.TryAdd(key, t)) throw r.Error("the key appears twice", where);
+        }
+        g.Prepacked = prepacked;
     }
 
     private static void ReadGraph(ref FimSectionReader r, ModelGraph root, ModelGraph g, TensorData[] tensors, string at, int depth, ref int nodes)

@@ -11,7 +11,8 @@ namespace FastInfer.Formats.Fim;
 ///                u64 XxHash3 of header bytes [0, 56)
 /// [4096, ...)    tensor data, each tensor at a multiple of 4096 bytes (mappable and usable in place)
 /// [graph, end)   graph section: tensor directory (name, type, dims, offset, length, XxHash3 per tensor) and the
-///                graph (nodes, attributes, value infos, inputs/outputs, opsets, metadata)
+///                graph (nodes, attributes, value infos, inputs/outputs, opsets, metadata), then (1.1 on) the
+///                pre-packed operands: layout fingerprint, key and directory index of each blob
 /// </code>
 /// The graph section comes last so the writer can stream every tensor once, hashing it on the way, and then write the
 /// directory holding those hashes. A reader checks the header hash, then the graph hash, then (optionally) each
@@ -21,7 +22,8 @@ internal static class FimLayout
 {
     public static ReadOnlySpan<byte> Magic => "FIMODEL\0"u8;
     public const ushort Major = 1;
-    public const ushort Minor = 0;
+    /// <summary>1.1 added the pre-packed operands after the graph (1.0 files still read).</summary>
+    public const ushort Minor = 1;
     public const int HeaderSize = 64;
     public const int DataAlignment = 4096;
     /// <summary>Bytes covered by the header hash (everything before it).</summary>

@@ -40,7 +40,7 @@ public static class FimReader
         try
         {
             var tensors = Materialize(graph, handle, length, entries, limits, path);
-            FimGraphCodec.ReadModel(ref reader, graph, tensors);
+            FimGraphCodec.ReadModel(ref reader, graph, tensors, header.Minor);
             return graph;
         }
         catch

@@ -99,6 +99,7 @@ public static class FimWriter
                 }
         }
         Walk(graph);
+        if (graph.Prepacked is { } prepacked) foreach (var t in prepacked.Blobs.Values) Add(t);
         return list;
     }
 }

@@ -25,6 +25,8 @@ public sealed class ModelGraph : IDisposable
     public Dictionary<string, TensorData> Initializers { get; } = new(StringComparer.Ordinal);
     /// <summary>Free-form metadata (ONNX metadata_props, Keras versions, ...).</summary>
     public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal);
+    /// <summary>Weights already packed for a kernel layout (only a <c>.fim</c> file carries them); null when none.</summary>
+    public PrepackedWeights? Prepacked { get; set; }
 
     private readonly List<IDisposable> _owned = new();
     private bool _disposed;

@@ -53,17 +53,20 @@ public sealed unsafe class ConvWeights : IDisposable
         }
     }
 
-    /// <summary>Prepares the filter layout <paramref name="algorithm"/> reads (nothing for the GEMM path, packed at construction).</summary>
-    public void PrepareFor(ConvAlgorithm algorithm)
+    /// <summary>
+    /// Prepares the filter layout <paramref name="algorithm"/> reads. Packed operands come from <paramref name="store"/>
+    /// where it holds them under <paramref name="key"/> (a pre-packed <c>.fim</c>), and are offered to it otherwise.
+    /// </summary>
+    public void PrepareFor(ConvAlgorithm algorithm, IPackedOperandStore? store = null, string key = "")
     {
-        if (algorithm == ConvAlgorithm.Gemm) PrepareGemm();
-        else if (algorithm == ConvAlgorithm.Winograd) PrepareWinograd();
-        else if (algorithm == ConvAlgorithm.PixelRowsGemm) PrepareTransposed();
+        if (algorithm == ConvAlgorithm.Gemm) PrepareGemm(store, key);
+        else if (algorithm == ConvAlgorithm.Winograd) PrepareWinograd(store, key);
+        else if (algorithm == ConvAlgorithm.PixelRowsGemm) PrepareTransposed(store, key);
         else if (algorithm == ConvAlgorithm.DirectSmall) PrepareTapMajor();
     }
 
     /// <summary>Packs the filters as GEMM left operands (once), under the ISA tier the convolution will run with.</summary>
-    public void PrepareGemm()
+    public void PrepareGemm(IPackedOperandStore? store = null, string key = "")
     {
         lock (_winogradLock)
         {
@@ -71,7 +74,7 @@ public sealed unsafe class ConvWeights : IDisposable
             int mg = OutChannels / Group, k = InChannelsPerGroup * KernelHeight * KernelWidth;
             var packed = new PackedMatrix[Group];
             for (int g = 0; g < Group; g++)
-                packed[g] = Sgemm.PackA(false, mg, k, Raw.Floats + (long)g * mg * k, k);
+                packed[g] = Sgemm.PackA(false, mg, k, Raw.Floats + (long)g * mg * k, k, store, $"{key}/gemm/{g}");
             _packedGroups = packed;
         }
     }
@@ -80,31 +83,41 @@ public sealed unsafe class ConvWeights : IDisposable
     /// Transforms and packs the filters for <see cref="WinogradF43"/> (once; later calls return at once).
     /// Call at plan time, under the ISA tier the convolution will run with.
     /// </summary>
-    public void PrepareWinograd()
+    public void PrepareWinograd(IPackedOperandStore? store = null, string key = "")
     {
         if (KernelHeight != 3 || KernelWidth != 3 || Group != 1)
             throw new InvalidOperationException($"Winograd F(4x4,3x3) needs 3x3 ungrouped filters, not {KernelHeight}x{KernelWidth} in {Group} group(s).");
         lock (_winogradLock)
         {
             if (WinogradFilters != null) return;
-            float[] u = WinogradF43.TransformFilters(Raw.Floats, OutChannels, InChannelsPerGroup);
             var packed = new PackedMatrix[36];
-            fixed (float* pu = u)
-                for (int xi = 0; xi < 36; xi++)
-                    packed[xi] = Sgemm.PackA(false, OutChannels, InChannelsPerGroup, pu + (long)xi * OutChannels * InChannelsPerGroup, InChannelsPerGroup);
+            // All 36 stored: the transform (the costliest part of a cold start) is skipped altogether.
+            int found = 0;
+            while (found < 36 && Sgemm.FindA(OutChannels, InChannelsPerGroup, store, $"{key}/winograd/{found}") is { } stored) packed[found++] = stored;
+            if (found < 36)
+            {
+                for (int xi = 0; xi < found; xi++) packed[xi].Dispose();
+                float[] u = WinogradF43.TransformFilters(Raw.Floats, OutChannels, InChannelsPerGroup);
+                fixed (float* pu = u)
+                    for (int xi = 0; xi < 36; xi++)
+                    {
+                        packed[xi] = Sgemm.PackA(false, OutChannels, InChannelsPerGroup, pu + (long)xi * OutChannels * InChannelsPerGroup, InChannelsPerGroup);
+                        store?.Offer($"{key}/winograd/{xi}", packed[xi].Buffer.Floats, packed[xi].ByteLength);
+                    }
+            }
             WinogradFilters = packed;
         }
     }
 
     /// <summary>Packs Wᵀ once for <see cref="ConvAlgorithm.PixelRowsGemm"/> (later calls return at once).</summary>
-    public void PrepareTransposed()
+    public void PrepareTransposed(IPackedOperandStore? store = null, string key = "")
     {
         if (Group != 1) throw new InvalidOperationException("The pixel-rows GEMM path needs an ungrouped convolution.");
         lock (_winogradLock)
         {
             if (TransposedFilters != null) return;
             int k = InChannelsPerGroup * KernelHeight * KernelWidth;
-            TransposedFilters = Sgemm.PackB(true, k, OutChannels, Raw.Floats, k);
+            TransposedFilters = Sgemm.PackB(true, k, OutChannels, Raw.Floats, k, store, key + "/transposed");
         }
     }
 

@@ -35,6 +35,43 @@ public static unsafe class Sgemm
         return new PackedMatrix(buffer, k, n, isLeftOperand: false, KernelIsa.Current, 16);
     }
 
+    /// <summary>
+    /// A constant right operand op(B)[K×N] packed: found in <paramref name="store"/> under <paramref name="key"/>
+    /// (used in place), else packed here and offered to the store.
+    /// </summary>
+    public static PackedMatrix PackB(bool transB, int k, int n, float* b, int ldb, IPackedOperandStore? store, string key)
+    {
+        long bytes = (long)(n + 15) / 16 * 16 * k * sizeof(float);
+        float* found = store != null ? store.Find(key, bytes) : null;
+        if (found != null) return new PackedMatrix(AlignedBuffer.View(found, bytes), k, n, isLeftOperand: false, KernelIsa.Current, 16);
+        var packed = PackB(transB, k, n, b, ldb);
+        store?.Offer(key, packed.Buffer.Floats, bytes);
+        return packed;
+    }
+
+    /// <summary>
+    /// A constant left operand op(A)[M×K] packed for the current tier: found in <paramref name="store"/> under
+    /// <paramref name="key"/> (used in place), else packed here and offered to the store.
+    /// </summary>
+    public static PackedMatrix PackA(bool transA, int m, int k, float* a, int lda, IPackedOperandStore? store, string key)
+    {
+        var packed = FindA(m, k, store, key);
+        if (packed != null) return packed;
+        packed = PackA(transA, m, k, a, lda);
+        store?.Offer(key, packed.Buffer.Floats, packed.ByteLength);
+        return packed;
+    }
+
+    /// <summary>A left operand op(A)[M×K] packed for the current tier, as stored under <paramref name="key"/>; null when absent.</summary>
+    public static PackedMatrix? FindA(int m, int k, IPackedOperandStore? store, string key)
+    {
+        if (store == null) return null;
+        var kernel = SgemmKernelTable.For(KernelIsa.Current);
+        long bytes = (long)m * k * sizeof(float);
+        float* found = store.Find(key, bytes);
+        return found != null ? new PackedMatrix(AlignedBuffer.View(found, bytes), m, k, isLeftOperand: true, kernel.Isa, kernel.Mr) : null;
+    }
+
     /// <summary>Packs a left operand op(A)[M×K] once, for <see cref="MultiplyPackedA"/>, for the current ISA tier's tile.</summary>
     public static PackedMatrix PackA(bool transA, int m, int k, float* a, int lda)
     {

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace FastInfer.Kernels.Memory;
 
-/// <summary>64-byte aligned native memory for packed weights and scratch; freed on Dispose.</summary>
+/// <summary>64-byte aligned native memory for packed weights and scratch; freed on Dispose (unless a <see cref="View"/>).</summary>
 public sealed unsafe class AlignedBuffer : IDisposable
 {
     public const int Alignment = 64;
@@ -20,13 +20,30 @@ public sealed unsafe class AlignedBuffer : IDisposable
         if (zero) NativeMemory.Clear(_pointer, size);
     }
 
+    private AlignedBuffer(void* pointer, long byteLength)
+    {
+        _pointer = pointer;
+        ByteLength = byteLength;
+        _borrowed = true;
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Memory owned elsewhere (a mapped or loaded pre-packed weight) seen as a buffer; Dispose leaves it alone.</summary>
+    public static AlignedBuffer View(void* pointer, long byteLength)
+    {
+        if (((nint)pointer & (Alignment - 1)) != 0) throw new ArgumentException("A buffer view must start on a 64-byte boundary.", nameof(pointer));
+        return new AlignedBuffer(pointer, byteLength);
+    }
+
+    private readonly bool _borrowed;
+
     public void* Pointer => _pointer != null ? _pointer : throw new ObjectDisposedException(nameof(AlignedBuffer));
     public float* Floats => (float*)Pointer;
 
     public void Dispose()
     {
         if (_pointer == null) return;
-        FastInfer.Memory.NativeAllocation.Free(_pointer);
+        if (!_borrowed) FastInfer.Memory.NativeAllocation.Free(_pointer);
         _pointer = null;
         GC.SuppressFinalize(this);
     }

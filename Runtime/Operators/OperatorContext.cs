@@ -7,6 +7,8 @@ internal sealed class OperatorContext
 {
     public required ModelGraph Graph { get; init; }
     public required SessionOptions Options { get; init; }
+    /// <summary>Packed weights from a pre-packed <c>.fim</c> matching this session's kernels, and a recorder of what it packs.</summary>
+    public Kernels.Gemm.IPackedOperandStore? PackedOperands { get; init; }
 
     /// <summary>The default-domain opset the model imports.</summary>
     public long Opset => Graph.Opset;

@@ -208,6 +208,26 @@ public class CliCommandTests
     }
 
     [Fact]
+    public void ConvertPrepackStoresOperandsThatInspectSeesUsed()
+    {
+        using var dir = new CliHarness.TempDir();
+        // 16 input channels: the 3×3 convolution is packed (not run by the direct few-channel kernel).
+        string onnx = dir.Write("seed16.onnx", SeedCnn.Build(20, 20, 16, seed: 2)), fim = dir.File("seed16.fim");
+        var r = CliHarness.Invoke("convert", onnx, "-o", fim, "--prepack", "--json");
+        Assert.True(r.Code == 0, r.ToString());
+        int stored = r.Json().GetProperty("prepacked_operands").GetInt32();
+        Assert.True(stored >= 1, r.ToString());
+        Assert.StartsWith("fastinfer-packed-v", r.Json().GetProperty("packed_layout").GetString());
+        var inspect = CliHarness.Invoke("inspect", fim, "--json").Json();
+        Assert.Equal(stored, inspect.GetProperty("packed_from_file").GetInt32());
+        Assert.Equal(0, inspect.GetProperty("packed_at_load").GetInt32());
+
+        var onnxOut = CliHarness.Invoke("convert", onnx, "-o", dir.File("seed16.onnx.out.onnx"), "--prepack");
+        Assert.NotEqual(0, onnxOut.Code);
+        Assert.Contains("--prepack needs a .fim output", onnxOut.Err);
+    }
+
+    [Fact]
     public void ConvertToFimRunsWithOutputsIdenticalToTheOnnxModel()
     {
         using var dir = new CliHarness.TempDir();

@@ -17,17 +17,22 @@ internal sealed unsafe class ConvOperator : Operator
     private readonly object _packLock = new();
     private readonly bool _allowWinograd;
     private readonly IsaLevel? _isa;
+    private readonly IPackedOperandStore? _store;
 
-    public ConvOperator(Node node, SessionOptions options) : base(node)
+    public ConvOperator(Node node, OperatorContext context) : base(node)
     {
-        _allowWinograd = options.Winograd;
-        _isa = KernelScope.Validate(options);
+        _allowWinograd = context.Options.Winograd;
+        _isa = KernelScope.Validate(context.Options);
+        _store = context.PackedOperands;
     }
+
+    /// <summary>Names this node's packed filters in a pre-packed <c>.fim</c>: the node's output and its filter tensor.</summary>
+    private string PackKey => Node.Outputs[0] + "|" + Node.Inputs[1];
 
     public static IEnumerable<OperatorEntry> Entries()
     {
-        yield return new("Conv", (n, c) => new ConvOperator(n, c.Options), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
-        yield return new("fastinfer:FusedConv", (n, c) => new ConvOperator(n, c.Options), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>(),
+        yield return new("Conv", (n, c) => new ConvOperator(n, c), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
+        yield return new("fastinfer:FusedConv", (n, c) => new ConvOperator(n, c), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>(),
             "Conv with BatchNorm folded in, a residual Add and an activation fused into its epilogue, and on the CPU a following 2×2 stride-2 MaxPool");
     }
 
@@ -81,7 +86,7 @@ internal sealed unsafe class ConvOperator : Operator
         {
             var packed = Pack(ctx, shape);
             var algorithm = Conv2D.Choose(shape, _allowWinograd);
-            packed.PrepareFor(algorithm);
+            packed.PrepareFor(algorithm, _store, PackKey);
             ctx.WorkspaceBytes = Conv2D.WorkspaceBytes(shape, algorithm);
             return (in StepArgs a) => Conv2D.Run(shape, packed, a.InF(0), a.OutF(0), residual ? a.InF(3) : null, activation, (float*)a.Workspace, a.Pool, algorithm);
         }
@@ -107,7 +112,7 @@ internal sealed unsafe class ConvOperator : Operator
         {
             var packed = Pack(ctx, shape);
             var algorithm = Conv2D.Choose(shape, _allowWinograd);
-            packed.PrepareFor(algorithm);
+            packed.PrepareFor(algorithm, _store, PackKey);
             if (algorithm == ConvAlgorithm.DirectSmall)
                 return (in StepArgs a) => DirectSmallConv.RunPooled(shape, packed, a.InF(0), a.OutF(0), activation, a.Pool);
             ctx.WorkspaceBytes = full + Conv2D.WorkspaceBytes(shape, algorithm);
@@ -138,7 +143,7 @@ internal sealed unsafe class ConvOperator : Operator
             throw ctx.Fail($"residual {ctx.InputShape(3)} broadcast with the output {output} gives {plan.Output}");
         bool packed = ctx.IsConstant(1) && (!ctx.HasInput(2) || ctx.IsConstant(2));
         var weights = packed ? Pack(ctx, shape) : null;
-        weights?.PrepareFor(ConvAlgorithm.Gemm);
+        weights?.PrepareFor(ConvAlgorithm.Gemm, _store, PackKey);
         ctx.WorkspaceBytes = packed ? Conv2D.WorkspaceBytes(shape) : 0;
         long count = output.ElementCount;
         return (in StepArgs a) =>

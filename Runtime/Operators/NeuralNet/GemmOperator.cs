@@ -11,9 +11,9 @@ namespace FastInfer.Runtime.Operators.NeuralNet;
 /// </summary>
 internal sealed unsafe class GemmOperator : WeightGemmOperator
 {
-    public GemmOperator(Node node, SessionOptions options) : base(node, options) { }
+    public GemmOperator(Node node, OperatorContext context) : base(node, context) { }
 
-    public static OperatorEntry Entry => new("Gemm", (n, c) => new GemmOperator(n, c.Options), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
+    public static OperatorEntry Entry => new("Gemm", (n, c) => new GemmOperator(n, c), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
 
     protected override StepAction PlanUnderIsa(PlanContext ctx)
     {

@@ -10,12 +10,12 @@ namespace FastInfer.Runtime.Operators.NeuralNet;
 /// </summary>
 internal sealed unsafe class MatMulOperator : WeightGemmOperator
 {
-    public MatMulOperator(Node node, SessionOptions options) : base(node, options) { }
+    public MatMulOperator(Node node, OperatorContext context) : base(node, context) { }
 
     public static IEnumerable<OperatorEntry> Entries()
     {
-        yield return new("MatMul", (n, c) => new MatMulOperator(n, c.Options), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
-        yield return new("fastinfer:MatMulAdd", (n, c) => new MatMulOperator(n, c.Options), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>(),
+        yield return new("MatMul", (n, c) => new MatMulOperator(n, c), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
+        yield return new("fastinfer:MatMulAdd", (n, c) => new MatMulOperator(n, c), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>(),
             "MatMul with a per-column bias (input 2), an optional residual (input 3) and activation in the GEMM epilogue");
     }
 

@@ -13,10 +13,13 @@ internal abstract unsafe class WeightGemmOperator : Operator
     private readonly object _lock = new();
     private readonly Kernels.Platform.IsaLevel? _isa;
 
-    protected WeightGemmOperator(Node node, SessionOptions options) : base(node)
+    private readonly IPackedOperandStore? _store;
+
+    protected WeightGemmOperator(Node node, OperatorContext context) : base(node)
     {
-        Blas = GemmBackend.Resolve(options);
-        _isa = KernelScope.Validate(options);
+        Blas = GemmBackend.Resolve(context.Options);
+        _isa = KernelScope.Validate(context.Options);
+        _store = context.PackedOperands;
     }
 
     /// <summary>The native CBLAS library when the session asked for it; null for the managed kernels.</summary>
@@ -33,7 +36,8 @@ internal abstract unsafe class WeightGemmOperator : Operator
     /// <summary>The constant weight B packed for the GEMM, packed on first use only.</summary>
     protected PackedMatrix PackedWeight(bool transB, int k, int n, float* b, int ldb)
     {
-        lock (_lock) return _packedB ??= Sgemm.PackB(transB, k, n, b, ldb);
+        // Keyed by the node's output and its weight tensor, for a pre-packed .fim.
+        lock (_lock) return _packedB ??= Sgemm.PackB(transB, k, n, b, ldb, _store, Node.Outputs[0] + "|" + Node.Inputs[1] + "/b");
     }
 
     public override void Dispose() => _packedB?.Dispose();

@@ -44,6 +44,7 @@ internal static class InspectCommand
             Producer = (graph.ProducerName + " " + graph.ProducerVersion).Trim(),
             Inputs = graph.Inputs.Select(Describe).ToList(), Outputs = graph.Outputs.Select(Describe).ToList(),
             NodeCount = graph.Nodes.Count, ParameterCount = graph.ParameterCount, WeightBytes = graph.WeightBytes,
+            PrepackedOperands = graph.Prepacked?.Blobs.Count, PrepackedBytes = graph.Prepacked?.ByteLength, PrepackedLayout = graph.Prepacked?.Fingerprint,
         };
         foreach (var g in graph.Nodes.GroupBy(n => n.Domain is "" or "ai.onnx" ? n.OpType : n.Domain + "." + n.OpType).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal))
             r.OpHistogram[g.Key] = g.Count();
@@ -58,6 +59,8 @@ internal static class InspectCommand
             r.ArenaBytes = plan.ArenaBytes;
             r.PlanSteps = plan.StepCount;
             r.FoldedNodes = plan.FoldedNodes;
+            r.PackedFromFile = session.PackedOperands.FromFile;
+            r.PackedAtLoad = session.PackedOperands.PackedAtLoad;
             if (session.DescribeDevicePlan() is { } devicePlan) r.DevicePlan = DevicePlanJson.From(devicePlan);
         }
         catch (UnsupportedOperatorException e) { r.UnsupportedOps.AddRange(e.Unsupported); }
@@ -82,6 +85,9 @@ internal static class InspectCommand
         facts.Row("parameters", r.ParameterCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
         facts.Row("weight bytes", $"{r.WeightBytes:N0} ({Tables.Bytes(r.WeightBytes)})");
         if (r.ArenaBytes is long arena) facts.Row("planned arena bytes", $"{arena:N0} ({Tables.Bytes(arena)})");
+        if (r.PrepackedOperands is int stored)
+            facts.Row("pre-packed operands in the file", $"{stored} ({Tables.Bytes(r.PrepackedBytes ?? 0)}), layout {r.PrepackedLayout}");
+        if (r.PackedFromFile is int used) facts.Row("packed operands: from the file / packed at load", $"{used} / {r.PackedAtLoad}");
         if (r.PlanSteps is int steps) facts.Row("plan steps (folded nodes)", $"{steps} ({r.FoldedNodes})");
         foreach (var (pass, n) in r.GraphPasses) facts.Row("pass: " + pass, n);
         if (r.PlanError is not null) facts.Row("plan error", r.PlanError);

@@ -97,6 +97,12 @@ public sealed class InspectResult
     public int? OptimizedNodeCount { get; set; }
     public Dictionary<string, int> GraphPasses { get; set; } = [];
     public string? PlanError { get; set; }
+    /// <summary>A pre-packed .fim: the operands it stores, their bytes and layout; and how the plan came by its packed operands.</summary>
+    public int? PrepackedOperands { get; set; }
+    public long? PrepackedBytes { get; set; }
+    public string? PrepackedLayout { get; set; }
+    public int? PackedFromFile { get; set; }
+    public int? PackedAtLoad { get; set; }
     /// <summary>With <c>--device gpu|auto</c> and a device found: how the plan is split between the device and the CPU.</summary>
     public DevicePlanJson? DevicePlan { get; set; }
 }
@@ -234,6 +240,10 @@ public sealed class ConvertResult
     public string Format { get; set; } = "";
     public long Bytes { get; set; }
     public int NodeCount { get; set; }
+    /// <summary>With --prepack: operands stored packed, their bytes, and the kernel layout they are packed for.</summary>
+    public int? PrepackedOperands { get; set; }
+    public long? PrepackedBytes { get; set; }
+    public string? PackedLayout { get; set; }
 }
 
 public sealed class ColdRunReport

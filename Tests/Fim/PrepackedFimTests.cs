@@ -1,0 +1,135 @@
+using FastInfer.Formats;
+using FastInfer.Formats.Fim;
+using FastInfer.Formats.Onnx;
+using FastInfer.Kernels.Gemm;
+using FastInfer.Kernels.Platform;
+using FastInfer.Runtime;
+using FastInfer.Runtime.Prepacking;
+using FastInfer.Tests.Support;
+using Xunit;
+
+namespace FastInfer.Tests.Fim;
+
+/// <summary>
+/// .fim files written with pre-packed weights (Runtime/Prepacking): a session whose kernels read the stored layout uses
+/// every stored operand and packs nothing; one on another ISA tier packs from the plain weights; either way the outputs
+/// match ONNX Runtime on the source model, and a damaged blob is caught by its checksum.
+/// </summary>
+public class PrepackedFimTests
+{
+    /// <summary>Input channels of the small seed CNNs here: enough that their 3×3 convolution is packed (Winograd on
+    /// AVX-512, im2col + GEMM elsewhere) rather than run by the direct few-channel kernel, which packs nothing.</summary>
+    private const int Channels = 16;
+
+    [Theory]
+    [InlineData(WeightPlacement.Mapped, 2)]
+    [InlineData(WeightPlacement.Pinned, 1)]
+    public void ResNet18UsesEveryStoredOperandAndMatchesOnnxRuntime(WeightPlacement placement, int threads)
+    {
+        if (TestModels.ResNet18 is not { } onnx) return; // the model package is not restored here
+        using var files = new FimTestFiles();
+        string fim = files.PathOf("resnet18.prepacked.fim");
+        var summary = PrepackedFimWriter.Write(onnx, fim);
+        // Winograd filters (36 per 3×3 stride-1 layer), GEMM panels and transposed filters: hundreds of operands.
+        Assert.True(summary.Operands > 100, $"only {summary.Operands} operands stored");
+        Assert.Equal(PackedLayout.Fingerprint(KernelIsa.Current), summary.Fingerprint);
+
+        var input = TestModels.ImageLike(3, 224, 224, seed: 3);
+        var expected = OrtOracle.Run(onnx, new[] { ("Input247", (Array)input, new[] { 1, 3, 224, 224 }) })["Pooling395_Output_0"];
+        using var session = InferenceSession.Load(fim, new SessionOptions { IntraOpThreads = threads, WeightPlacement = placement });
+        using var x = Tensor.FromArray(input, 1, 3, 224, 224);
+        var outputs = session.Run(new NamedTensor("Input247", x));
+        using var y = outputs[0].Tensor;
+        TensorAssert.Close(expected.Data, y.AsSpan<float>(), 1e-3, 1e-4, "Pooling395_Output_0");
+        Assert.Equal(new PackedOperandCounts(summary.Operands, 0), session.PackedOperands);
+    }
+
+    [Fact]
+    public void AnotherIsaTierPacksFromThePlainWeights()
+    {
+        if (TestModels.ResNet18 is not { } onnx || !KernelIsa.IsSupported(IsaLevel.Avx2Fma) || KernelIsa.Current == IsaLevel.Avx2Fma) return;
+        using var files = new FimTestFiles();
+        string fim = files.PathOf("resnet18.prepacked.fim");
+        PrepackedFimWriter.Write(onnx, fim);
+
+        var input = TestModels.ImageLike(3, 224, 224, seed: 4);
+        var expected = OrtOracle.Run(onnx, new[] { ("Input247", (Array)input, new[] { 1, 3, 224, 224 }) })["Pooling395_Output_0"];
+        using var session = InferenceSession.Load(fim, new SessionOptions { IntraOpThreads = 2, Isa = IsaLevel.Avx2Fma });
+        using var x = Tensor.FromArray(input, 1, 3, 224, 224);
+        var outputs = session.Run(new NamedTensor("Input247", x));
+        using var y = outputs[0].Tensor;
+        TensorAssert.Close(expected.Data, y.AsSpan<float>(), 1e-3, 1e-4, "Pooling395_Output_0");
+        Assert.Equal(0, session.PackedOperands.FromFile);
+        Assert.True(session.PackedOperands.PackedAtLoad > 0);
+    }
+
+    [Fact]
+    public void ASeedCnnWithSixteenChannelsStoresItsConvolution()
+    {
+        using var files = new FimTestFiles();
+        byte[] onnx = SeedCnn.Build(20, 20, Channels, seed: 9);
+        string source = files.PathOf("seed.onnx"), fim = files.PathOf("seed.prepacked.fim");
+        File.WriteAllBytes(source, onnx);
+        var summary = PrepackedFimWriter.Write(source, fim);
+        // Winograd's 36 transformed filters on AVX-512, the GEMM panels elsewhere (the dense layers at batch 1 are
+        // matrix-vector products that read their weights unpacked).
+        Assert.True(summary.Operands >= 1, $"{summary.Operands} operands stored");
+
+        var input = TensorAssert.RandomFloats(Channels * 20 * 20, seed: 12);
+        var expected = OrtOracle.Run(onnx, new[] { ("input", (Array)input, new[] { 1, Channels, 20, 20 }) })["probabilities"];
+        using var session = InferenceSession.Load(fim, new SessionOptions { IntraOpThreads = 1, WeightPlacement = WeightPlacement.Mapped });
+        using var x = Tensor.FromArray(input, 1, Channels, 20, 20);
+        var outputs = session.Run(new NamedTensor("input", x));
+        using var y = outputs[0].Tensor;
+        TensorAssert.Close(expected.Data, y.AsSpan<float>(), 1e-3, 1e-4, "probabilities");
+        Assert.Equal(new PackedOperandCounts(summary.Operands, 0), session.PackedOperands);
+    }
+
+    [Fact]
+    public void ADamagedBlobFailsItsChecksumNamingTheBlob()
+    {
+        using var files = new FimTestFiles();
+        string source = files.PathOf("seed.onnx"), fim = files.PathOf("seed.prepacked.fim");
+        File.WriteAllBytes(source, SeedCnn.Build(20, 20, Channels, seed: 9));
+        PrepackedFimWriter.Write(source, fim);
+        string key;
+        long offset;
+        using (var graph = FimReader.Load(fim, ReaderLimits.Default with { WeightPlacement = WeightPlacement.Mapped, VerifyTensorChecksums = false }))
+        {
+            Assert.NotNull(graph.Prepacked);
+            key = graph.Prepacked!.Blobs.Keys.First();
+            offset = DataOffset(fim, key);
+        }
+        byte[] bytes = File.ReadAllBytes(fim);
+        bytes[offset + 5] ^= 0x40;
+        File.WriteAllBytes(fim, bytes);
+        var e = Assert.Throws<ModelFormatException>(() => FimReader.Load(fim));
+        Assert.Contains("checksum", e.Message);
+        Assert.Contains(key, e.Message);
+    }
+
+    [Fact]
+    public void AFileWithoutBlobsStillPacksAtLoad()
+    {
+        using var files = new FimTestFiles();
+        byte[] onnx = SeedCnn.Build(20, 20, Channels, seed: 9);
+        string fim = files.PathOf("seed.fim");
+        using (var g = OnnxReader.Load(onnx)) FimWriter.Save(g, fim);
+        using var session = InferenceSession.Load(fim);
+        using var x = Tensor.FromArray(TensorAssert.RandomFloats(Channels * 20 * 20, seed: 1), 1, Channels, 20, 20);
+        session.Run(new NamedTensor("input", x))[0].Tensor.Dispose();
+        Assert.Null(session.Graph.Prepacked);
+        Assert.Equal(0, session.PackedOperands.FromFile);
+        Assert.True(session.PackedOperands.PackedAtLoad > 0);
+    }
+
+    /// <summary>Where a tensor's data starts in a .fim file, from its directory (read with the reader's own codec).</summary>
+    private static long DataOffset(string path, string name)
+    {
+        byte[] file = File.ReadAllBytes(path);
+        var (graphOffset, graphLength) = FimTestFiles.GraphSection(file);
+        var reader = new FimSectionReader(file.AsSpan((int)graphOffset, (int)graphLength), graphOffset, path, ReaderLimits.Default);
+        var entries = FimGraphCodec.ReadDirectory(ref reader, graphOffset);
+        return entries.Single(e => e.Name == name).Offset;
+    }
+}
