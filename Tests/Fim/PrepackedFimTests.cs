@@ -123,6 +123,24 @@ public class PrepackedFimTests
         Assert.True(session.PackedOperands.PackedAtLoad > 0);
     }
 
+    [Fact]
+    public void ABlobIndexOutsideTheDirectoryIsReportedWhereItIs()
+    {
+        using var files = new FimTestFiles();
+        string source = files.PathOf("seed.onnx"), fim = files.PathOf("seed.prepacked.fim");
+        File.WriteAllBytes(source, SeedCnn.Build(20, 20, Channels, seed: 9));
+        PrepackedFimWriter.Write(source, fim);
+        byte[] bytes = File.ReadAllBytes(fim);
+        // The graph section ends with the last blob's directory index: point it past the directory, keep the checksums valid.
+        var (offset, length) = FimTestFiles.GraphSection(bytes);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan((int)(offset + length - 4)), int.MaxValue);
+        FimTestFiles.Reseal(bytes);
+        File.WriteAllBytes(fim, bytes);
+        var e = Assert.Throws<ModelFormatException>(() => FimReader.Load(fim));
+        Assert.Contains("prepacked[", e.Message);
+        Assert.Contains("outside the directory", e.Message);
+    }
+
     /// <summary>Where a tensor's data starts in a .fim file, from its directory (read with the reader's own codec).</summary>
     private static long DataOffset(string path, string name)
     {
