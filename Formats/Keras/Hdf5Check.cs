@@ -27,12 +27,23 @@ internal static class Hdf5Check
     /// <summary>Checks bytes in memory.</summary>
     public static void Check(byte[] bytes, string? file) => Run(Hdf5Bytes.Of(bytes), file);
 
-    private static void Run(Hdf5Bytes bytes, string? file)
+    /// <summary>
+    /// Where the file's written contiguous datasets keep their values (address, bytes), from the same walk as the check;
+    /// <see cref="Hdf5WeightValues"/> reads a large weight straight from there.
+    /// </summary>
+    public static IReadOnlyList<(ulong Address, ulong Bytes)> ContiguousDatasets(string path)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        return Run(Hdf5Bytes.Of(handle), path);
+    }
+
+    private static IReadOnlyList<(ulong Address, ulong Bytes)> Run(Hdf5Bytes bytes, string? file)
     {
         try
         {
-            Hdf5StructureCheck.Run(bytes);
+            var contiguous = Hdf5StructureCheck.Run(bytes);
             Hdf5HeapCheck.Check(bytes);
+            return contiguous;
         }
         catch (Hdf5FormatError e)
         {

@@ -31,6 +31,7 @@ internal sealed class Hdf5StructureCheck
     private readonly HashSet<ulong> _globalHeaps = [];
     private long _metadataBytes, _metadataBudget;
     private int _messages;
+    private readonly List<(ulong Address, ulong Bytes)> _contiguous = [];
 
     private Hdf5StructureCheck(Hdf5Bytes bytes)
     {
@@ -39,7 +40,8 @@ internal sealed class Hdf5StructureCheck
         _metadataBudget = 8 * bytes.Length + (64L << 20);
     }
 
-    public static void Run(Hdf5Bytes bytes)
+    /// <summary>Checks the file; returns where each written contiguous dataset's values lie (checked to be inside the file).</summary>
+    public static IReadOnlyList<(ulong Address, ulong Bytes)> Run(Hdf5Bytes bytes)
     {
         var walk = new Hdf5StructureCheck(bytes);
         walk.Superblock();
@@ -50,6 +52,7 @@ internal sealed class Hdf5StructureCheck
             else if (walk._chunkNodes.TryPop(out var k)) walk.ChunkNode(k.Node, k.Dims, k.Level);
             else break;
         }
+        return walk._contiguous;
     }
 
     public bool Holds(ulong address, ulong count) => _bytes.Holds(address, count);
@@ -258,6 +261,7 @@ internal sealed class Hdf5StructureCheck
                 if (bytes > stored || !_bytes.Holds(facts.LayoutAddress, stored))
                     throw Hdf5Check.Corrupt("data layout message", facts.LayoutAt,
                         $"the {where} declares {bytes} bytes of values at byte {facts.LayoutAddress} ({stored} stored) but the file has {_bytes.Length} bytes");
+                _contiguous.Add((facts.LayoutAddress, bytes));
                 break;
             }
             case 2:

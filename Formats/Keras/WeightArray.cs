@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using PureHDF;
 using PureHDF.Selections;
 
@@ -82,7 +83,7 @@ internal sealed class Hdf5WeightValues
             {
                 case 4:
                     if (count <= SliceValues) _ds.Read(destination);
-                    else ReadInSlices(destination);
+                    else if (!TryReadContiguous(destination)) ReadInSlices(destination);
                     break;
                 case 8:
                     Convert<double>(destination, (src, dst) => { for (int i = 0; i < dst.Length; i++) dst[i] = (float)src[i]; });
@@ -106,9 +107,69 @@ internal sealed class Hdf5WeightValues
     internal static long SliceValues = 1 << 24;
 
     /// <summary>
-    /// Slices of whole rows as hyperslabs. PureHDF walks such a selection a row at a time (one pread per row: 8 million
-    /// for the seed CNN's Dense kernel, most of its 17-37 s load); a single selection step spanning rows read wrong
-    /// values, so reading contiguous datasets straight from their layout address is the next step.
+    /// A large float32 dataset stored contiguously (h5py's layout for an unchunked dataset) read straight from its place
+    /// in the file, a gigabyte per call. The place comes from the file check's walk (<see cref="Hdf5Check.ContiguousDatasets"/>),
+    /// which does not know dataset names: it is used only when exactly one contiguous dataset of the file has this byte
+    /// size, and kept only if the first and last rows, read through PureHDF, equal the bytes read there. Anything else
+    /// (chunked, ambiguous, a .keras zip, a mismatch) falls back to <see cref="ReadInSlices"/>. The seed CNN's 4 GB
+    /// Dense kernel took 17-37 s through slices, one PureHDF step per 128-value row.
+    /// </summary>
+    private bool TryReadContiguous(Memory<float> destination)
+    {
+        if (!ReadContiguousDirectly || _file is null || !BitConverter.IsLittleEndian || _ds.Layout.Class != H5DataLayoutClass.Contiguous) return false;
+        long count = destination.Length, bytes = count * sizeof(float);
+        IReadOnlyList<(ulong Address, ulong Bytes)> datasets;
+        try { datasets = Hdf5Check.ContiguousDatasets(_file); }
+        catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException) { return false; }
+        var same = datasets.Where(d => d.Bytes == (ulong)bytes).ToList();
+        if (same.Count != 1) return false;
+        using (var handle = File.OpenHandle(_file, FileMode.Open, FileAccess.Read, FileShare.Read))
+        {
+            const int ChunkFloats = 1 << 28;
+            for (long done = 0; done < count; done += ChunkFloats)
+            {
+                var part = MemoryMarshal.AsBytes(destination.Span.Slice((int)done, (int)Math.Min(ChunkFloats, count - done)));
+                long at = (long)same[0].Address + done * sizeof(float);
+                for (int got = 0; got < part.Length;)
+                {
+                    int n = RandomAccess.Read(handle, part[got..], at + got);
+                    if (n <= 0) return false;
+                    got += n;
+                }
+            }
+        }
+        ulong[] dims = _ds.Space.Dimensions;
+        if (!RowMatches(destination.Span, dims, 0) || !RowMatches(destination.Span, dims, dims[0] - 1)) return false;
+        Interlocked.Increment(ref s_directReads);
+        return true;
+    }
+
+    /// <summary>Whether <see cref="TryReadContiguous"/> is tried; a switch so tests can exercise the slices too.</summary>
+    internal static bool ReadContiguousDirectly = true;
+
+    /// <summary>Datasets read straight from the file so far (for tests).</summary>
+    internal static int DirectReads => Volatile.Read(ref s_directReads);
+    private static int s_directReads;
+
+    /// <summary>Whether row <paramref name="row"/> of the dataset, read through PureHDF, has exactly the bytes in <paramref name="values"/>.</summary>
+    private bool RowMatches(ReadOnlySpan<float> values, ulong[] dims, ulong row)
+    {
+        ulong rowValues = 1;
+        for (int i = 1; i < dims.Length; i++) rowValues *= dims[i];
+        var starts = new ulong[dims.Length];
+        starts[0] = row;
+        var blocks = (ulong[])dims.Clone();
+        blocks[0] = 1;
+        var expected = new float[rowValues];
+        _ds.Read(expected.AsMemory(), fileSelection: new HyperslabSelection(dims.Length, starts, blocks), memoryDims: [rowValues]);
+        var actual = values.Slice(checked((int)(row * rowValues)), (int)rowValues);
+        return MemoryMarshal.AsBytes(actual).SequenceEqual(MemoryMarshal.AsBytes(expected.AsSpan()));
+    }
+
+    /// <summary>
+    /// Slices of whole rows as hyperslabs. PureHDF walks such a selection a row at a time (one read per row: 8 million
+    /// for the seed CNN's Dense kernel); a single selection step spanning rows read wrong values (its walk splits steps at
+    /// the end of the last dimension and moves on in that dimension only).
     /// </summary>
     private void ReadInSlices(Memory<float> destination)
     {

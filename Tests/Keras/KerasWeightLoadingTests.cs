@@ -72,23 +72,30 @@ public sealed class KerasWeightLoadingTests(ITestOutputHelper output) : IDisposa
     /// Datasets past <c>Hdf5WeightValues.SliceValues</c> (the 4 GB seed CNN's Dense kernel) are read in slices of whole rows;
     /// lowered here so a small file takes that path, with a remainder slice. The whole-dataset read is the reference.
     /// </summary>
-    [Fact]
-    public void SlicedReadsMatchTheWholeRead()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void LargeWeightsReadDirectlyOrInSlicesMatchTheWholeRead(bool direct)
     {
-        var dense = Filled(1000, 7); var denseB = Filled(7);
-        SynthLayer[] layers = [new("dense", "Dense", Cfg(("batch_input_shape", new object?[] { null, 1000 }), ("units", 7)), [("kernel", dense), ("bias", denseB)])];
+        // 140,000 bytes: over HDF5's 64 KiB compact limit, so the writer stores the kernel contiguously.
+        var dense = Filled(5000, 7); var denseB = Filled(7);
+        SynthLayer[] layers = [new("dense", "Dense", Cfg(("batch_input_shape", new object?[] { null, 5000 }), ("units", 7)), [("kernel", dense), ("bias", denseB)])];
         string path = TempPath(".h5");
         _files.Add(path);
         WriteLegacy(path, SequentialConfig(layers), layers, "2.3.1");
         using var whole = KerasReader.Load(path);
         long saved = Hdf5WeightValues.SliceValues;
-        Hdf5WeightValues.SliceValues = 64; // 9 rows of 7 per slice: 111 slices and a remainder of 1 row
+        bool savedDirect = Hdf5WeightValues.ReadContiguousDirectly;
+        Hdf5WeightValues.SliceValues = 64; // 9 rows of 7 per slice: 555 slices and a remainder of 5 rows
+        Hdf5WeightValues.ReadContiguousDirectly = direct; // the kernel is the file's one contiguous dataset of its size
+        int directBefore = Hdf5WeightValues.DirectReads;
         try
         {
-            using var sliced = KerasReader.Load(path);
+            using var large = KerasReader.Load(path);
             foreach (var (name, tensor) in whole.Initializers)
-                Assert.True(tensor.AsSpan<float>().SequenceEqual(sliced.Initializers[name].AsSpan<float>()), $"initializer {name} differs when read in slices");
+                Assert.True(tensor.AsSpan<float>().SequenceEqual(large.Initializers[name].AsSpan<float>()), $"initializer {name} differs when read {(direct ? "directly" : "in slices")}");
+            if (direct) Assert.True(Hdf5WeightValues.DirectReads > directBefore, "the kernel was not read straight from the file");
         }
-        finally { Hdf5WeightValues.SliceValues = saved; }
+        finally { Hdf5WeightValues.SliceValues = saved; Hdf5WeightValues.ReadContiguousDirectly = savedDirect; }
     }
 }
