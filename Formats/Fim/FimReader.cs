@@ -9,7 +9,7 @@ namespace FastInfer.Formats.Fim;
 /// Reads <c>.fim</c> files (layout in <see cref="FimLayout"/>). Every offset, length and count in the file is treated as
 /// hostile: checked against the file's real size, the data area and <see cref="ReaderLimits"/> before use. Weights are
 /// either used in place from a read-only memory map (<see cref="WeightPlacement.Mapped"/>) or copied once into
-/// 64-byte aligned native memory (<see cref="WeightPlacement.Pinned"/>), hashed while they are copied.
+/// 64-byte aligned native memory (<see cref="WeightPlacement.Pinned"/>; large tensors read on several threads), then hashed.
 /// </summary>
 public static class FimReader
 {
@@ -85,14 +85,15 @@ public static class FimReader
             {
                 var block = graph.Allocate(e.Length, zero: false);
                 pointer = block.Pointer;
-                hasher.Reset();
-                for (long done = 0; done < e.Length; done += Chunk)
+                // Read first (large tensors on several threads), then hashed from memory in one pass.
+                ParallelFileRead.ReadExactly(handle, e.Offset, (byte*)pointer, e.Length, path);
+                if (limits.VerifyTensorChecksums)
                 {
-                    var span = new Span<byte>((byte*)pointer + done, (int)Math.Min(Chunk, e.Length - done));
-                    ReadExactly(handle, e.Offset + done, span, path);
-                    if (limits.VerifyTensorChecksums) hasher.Append(span);
+                    hasher.Reset();
+                    for (long done = 0; done < e.Length; done += Chunk)
+                        hasher.Append(new ReadOnlySpan<byte>((byte*)pointer + done, (int)Math.Min(Chunk, e.Length - done)));
+                    Check(hasher, e, i, path);
                 }
-                if (limits.VerifyTensorChecksums) Check(hasher, e, i, path);
             }
             tensors[i] = new TensorData(e.Name, e.Type, e.Dims, pointer, e.Length);
         }

@@ -104,19 +104,9 @@ internal sealed class ExternalDataFiles : IDisposable
         return current.Length == 0 ? root : current;
     }
 
-    /// <summary>Reads exactly <paramref name="length"/> bytes at <paramref name="offset"/> into native memory, in chunks under 2 GB.</summary>
-    internal static unsafe void ReadExactly(SafeFileHandle handle, long offset, byte* destination, long length, string file)
-    {
-        const int Chunk = 1 << 30;
-        long done = 0;
-        while (done < length)
-        {
-            int n = (int)Math.Min(Chunk, length - done);
-            int read = RandomAccess.Read(handle, new Span<byte>(destination + done, n), offset + done);
-            if (read <= 0) throw new ModelFormatException($"unexpected end of file reading {length} bytes at offset {offset}", file);
-            done += read;
-        }
-    }
+    /// <summary>Reads exactly <paramref name="length"/> bytes at <paramref name="offset"/> into native memory (large ranges on several threads).</summary>
+    internal static unsafe void ReadExactly(SafeFileHandle handle, long offset, byte* destination, long length, string file) =>
+        IO.ParallelFileRead.ReadExactly(handle, offset, destination, length, file);
 
     public void Dispose()
     {
