@@ -34,14 +34,9 @@ public class PrepackedFimTests
         Assert.True(summary.Operands > 100, $"only {summary.Operands} operands stored");
         Assert.Equal(PackedLayout.Fingerprint(KernelIsa.Current), summary.Fingerprint);
 
-        var input = TestModels.ImageLike(3, 224, 224, seed: 3);
-        var expected = OrtOracle.Run(onnx, new[] { ("Input247", (Array)input, new[] { 1, 3, 224, 224 }) })["Pooling395_Output_0"];
-        using var session = InferenceSession.Load(fim, new SessionOptions { IntraOpThreads = threads, WeightPlacement = placement });
-        using var x = Tensor.FromArray(input, 1, 3, 224, 224);
-        var outputs = session.Run(new NamedTensor("Input247", x));
-        using var y = outputs[0].Tensor;
-        TensorAssert.Close(expected.Data, y.AsSpan<float>(), 1e-3, 1e-4, "Pooling395_Output_0");
-        Assert.Equal(new PackedOperandCounts(summary.Operands, 0), session.PackedOperands);
+        var counts = RunAgainstOnnxRuntime(fim, onnx, new SessionOptions { IntraOpThreads = threads, WeightPlacement = placement },
+            "Input247", "Pooling395_Output_0", TestModels.ImageLike(3, 224, 224, seed: 3), [1, 3, 224, 224]);
+        Assert.Equal(new PackedOperandCounts(summary.Operands, 0), counts);
     }
 
     [Fact]
@@ -52,46 +47,33 @@ public class PrepackedFimTests
         string fim = files.PathOf("resnet18.prepacked.fim");
         PrepackedFimWriter.Write(onnx, fim);
 
-        var input = TestModels.ImageLike(3, 224, 224, seed: 4);
-        var expected = OrtOracle.Run(onnx, new[] { ("Input247", (Array)input, new[] { 1, 3, 224, 224 }) })["Pooling395_Output_0"];
-        using var session = InferenceSession.Load(fim, new SessionOptions { IntraOpThreads = 2, Isa = IsaLevel.Avx2Fma });
-        using var x = Tensor.FromArray(input, 1, 3, 224, 224);
-        var outputs = session.Run(new NamedTensor("Input247", x));
-        using var y = outputs[0].Tensor;
-        TensorAssert.Close(expected.Data, y.AsSpan<float>(), 1e-3, 1e-4, "Pooling395_Output_0");
-        Assert.Equal(0, session.PackedOperands.FromFile);
-        Assert.True(session.PackedOperands.PackedAtLoad > 0);
+        var counts = RunAgainstOnnxRuntime(fim, onnx, new SessionOptions { IntraOpThreads = 2, Isa = IsaLevel.Avx2Fma },
+            "Input247", "Pooling395_Output_0", TestModels.ImageLike(3, 224, 224, seed: 4), [1, 3, 224, 224]);
+        Assert.Equal(0, counts.FromFile);
+        Assert.True(counts.PackedAtLoad > 0);
     }
 
     [Fact]
     public void ASeedCnnWithSixteenChannelsStoresItsConvolution()
     {
         using var files = new FimTestFiles();
-        byte[] onnx = SeedCnn.Build(20, 20, Channels, seed: 9);
         string source = files.PathOf("seed.onnx"), fim = files.PathOf("seed.prepacked.fim");
-        File.WriteAllBytes(source, onnx);
+        File.WriteAllBytes(source, SeedCnn.Build(20, 20, Channels, seed: 9));
         var summary = PrepackedFimWriter.Write(source, fim);
         // Winograd's 36 transformed filters on AVX-512, the GEMM panels elsewhere (the dense layers at batch 1 are
         // matrix-vector products that read their weights unpacked).
         Assert.True(summary.Operands >= 1, $"{summary.Operands} operands stored");
 
-        var input = TensorAssert.RandomFloats(Channels * 20 * 20, seed: 12);
-        var expected = OrtOracle.Run(onnx, new[] { ("input", (Array)input, new[] { 1, Channels, 20, 20 }) })["probabilities"];
-        using var session = InferenceSession.Load(fim, new SessionOptions { IntraOpThreads = 1, WeightPlacement = WeightPlacement.Mapped });
-        using var x = Tensor.FromArray(input, 1, Channels, 20, 20);
-        var outputs = session.Run(new NamedTensor("input", x));
-        using var y = outputs[0].Tensor;
-        TensorAssert.Close(expected.Data, y.AsSpan<float>(), 1e-3, 1e-4, "probabilities");
-        Assert.Equal(new PackedOperandCounts(summary.Operands, 0), session.PackedOperands);
+        var counts = RunAgainstOnnxRuntime(fim, source, new SessionOptions { IntraOpThreads = 1, WeightPlacement = WeightPlacement.Mapped },
+            "input", "probabilities", TensorAssert.RandomFloats(Channels * 20 * 20, seed: 12), [1, Channels, 20, 20]);
+        Assert.Equal(new PackedOperandCounts(summary.Operands, 0), counts);
     }
 
     [Fact]
     public void ADamagedBlobFailsItsChecksumNamingTheBlob()
     {
         using var files = new FimTestFiles();
-        string source = files.PathOf("seed.onnx"), fim = files.PathOf("seed.prepacked.fim");
-        File.WriteAllBytes(source, SeedCnn.Build(20, 20, Channels, seed: 9));
-        PrepackedFimWriter.Write(source, fim);
+        string fim = WriteSeedPrepacked(files);
         string key;
         long offset;
         using (var graph = FimReader.Load(fim, ReaderLimits.Default with { WeightPlacement = WeightPlacement.Mapped, VerifyTensorChecksums = false }))
@@ -127,9 +109,7 @@ public class PrepackedFimTests
     public void ABlobIndexOutsideTheDirectoryIsReportedWhereItIs()
     {
         using var files = new FimTestFiles();
-        string source = files.PathOf("seed.onnx"), fim = files.PathOf("seed.prepacked.fim");
-        File.WriteAllBytes(source, SeedCnn.Build(20, 20, Channels, seed: 9));
-        PrepackedFimWriter.Write(source, fim);
+        string fim = WriteSeedPrepacked(files);
         byte[] bytes = File.ReadAllBytes(fim);
         // The graph section ends with the last blob's directory index: point it past the directory, keep the checksums valid.
         var (offset, length) = FimTestFiles.GraphSection(bytes);
@@ -139,6 +119,31 @@ public class PrepackedFimTests
         var e = Assert.Throws<ModelFormatException>(() => FimReader.Load(fim));
         Assert.Contains("prepacked[", e.Message);
         Assert.Contains("outside the directory", e.Message);
+    }
+
+    /// <summary>A 16-channel seed CNN written as ONNX, then as a pre-packed .fim; returns the .fim's path.</summary>
+    private static string WriteSeedPrepacked(FimTestFiles files)
+    {
+        string source = files.PathOf("seed.onnx"), fim = files.PathOf("seed.prepacked.fim");
+        File.WriteAllBytes(source, SeedCnn.Build(20, 20, Channels, seed: 9));
+        PrepackedFimWriter.Write(source, fim);
+        return fim;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="fim"/> once and checks its output against ONNX Runtime on the source model
+    /// (rtol 1e-3, atol 1e-4); returns how that session came by its packed operands.
+    /// </summary>
+    private static PackedOperandCounts RunAgainstOnnxRuntime(string fim, string onnx, SessionOptions options, string input, string output,
+        float[] data, int[] shape)
+    {
+        var expected = OrtOracle.Run(onnx, new[] { (input, (Array)data, shape) })[output];
+        using var session = InferenceSession.Load(fim, options);
+        using var x = Tensor.FromArray(data, shape);
+        var outputs = session.Run(new NamedTensor(input, x));
+        using var y = outputs[0].Tensor;
+        TensorAssert.Close(expected.Data, y.AsSpan<float>(), 1e-3, 1e-4, output);
+        return session.PackedOperands;
     }
 
     /// <summary>Where a tensor's data starts in a .fim file, from its directory (read with the reader's own codec).</summary>
