@@ -75,6 +75,7 @@ public class ConcurrentRunTests(ITestOutputHelper output)
             var failures = new ConcurrentQueue<string>();
             var allocated = new long[Threads];
             var cleanRuns = new int[Threads];
+            var allocatingRuns = new int[Threads];
             using var start = new Barrier(Threads);
             var clock = new Stopwatch();
             var threads = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
@@ -95,7 +96,12 @@ public class ConcurrentRunTests(ITestOutputHelper output)
                         int which = (t * 5 + k * 3) % distinct;
                         given[0] = new NamedTensor(inputInfo.Name, inputs[which]);
                         // Counted per run, over the runs no garbage collection interrupted (see AllocationMeter).
-                        if (AllocationMeter.Measure(() => session.Run(given, outs)) is long bytes) { allocated[t] += bytes; cleanRuns[t]++; }
+                        if (AllocationMeter.Measure(() => session.Run(given, outs)) is long bytes)
+                        {
+                            allocated[t] += bytes;
+                            cleanRuns[t]++;
+                            if (bytes != 0) allocatingRuns[t]++;
+                        }
                         if (!MemoryMarshal.AsBytes(y.AsSpan<float>()).SequenceEqual(MemoryMarshal.AsBytes(expected[which].AsSpan())))
                             failures.Enqueue($"thread {t}, run {k}: output for input {which} differs from the sequential run");
                     }
@@ -111,8 +117,16 @@ public class ConcurrentRunTests(ITestOutputHelper output)
             output.WriteLine(figures);
             Console.WriteLine($"[stress] {figures}");
             Assert.True(failures.IsEmpty, string.Join("\n", failures.Take(5)));
-            Assert.All(allocated, a => Assert.Equal(0, a));
-            Assert.All(cleanRuns, n => Assert.True(n > 0, "every run of a thread was interrupted by a garbage collection"));
+            // A run that allocates does so every time. One window per thread may still show ~8 KB that the run did not
+            // allocate: the runtime retiring the thread's allocation context (CI saw 7,968 and 8,136 B, all 8 threads
+            // alike, once in ~200 runs, with no collection counted). So: at most one such window, and zero bytes in all
+            // the other clean runs, of which there must be at least one.
+            for (int t = 0; t < Threads; t++)
+            {
+                Assert.True(cleanRuns[t] > 0, $"thread {t}: every run was interrupted by a garbage collection");
+                Assert.True(allocatingRuns[t] <= 1 && cleanRuns[t] - allocatingRuns[t] >= 1,
+                    $"thread {t}: {allocatingRuns[t]} of {cleanRuns[t]} clean runs allocated ({allocated[t]} bytes in all)");
+            }
         }
         finally { foreach (var x in inputs) x.Dispose(); }
     }
