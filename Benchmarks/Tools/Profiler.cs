@@ -282,6 +282,7 @@ public static unsafe class Profiler
     private static Action<bool> AbSwitch(string which) => which switch
     {
         "wgroup" => on => WinogradF43.GroupTileRows = on,
+        "stemphase" => on => DirectSmallConv.SplitPhases = on,
         "chunks" => on => WorkerPool.ChunksPerThread = on ? 4 : 16,
         "msplit" => on => GemmDriver.BalanceSplit = on,
         _ => on => GemmBlocking.PrefetchPrepackedB = on,

@@ -40,7 +40,7 @@ public static unsafe class Conv2D
     public static long WorkspaceBytes(in ConvShape s, ConvAlgorithm algorithm) => algorithm switch
     {
         ConvAlgorithm.Winograd => WinogradF43.WorkspaceBytes(s),
-        ConvAlgorithm.DirectSmall => 0,
+        ConvAlgorithm.DirectSmall => DirectSmallConv.WorkspaceBytes(s),
         ConvAlgorithm.PixelRowsGemm => WorkspaceBytes(s) + ((long)s.OutHeight * s.OutWidth * s.OutChannels + 16) * sizeof(float),
         _ => WorkspaceBytes(s),
     };
@@ -50,7 +50,7 @@ public static unsafe class Conv2D
         float* workspace, WorkerPool pool, ConvAlgorithm algorithm)
     {
         if (algorithm == ConvAlgorithm.Winograd) WinogradF43.Run(s, weights, x, y, residual, activation, workspace, pool);
-        else if (algorithm == ConvAlgorithm.DirectSmall) DirectSmallConv.Run(s, weights, x, y, residual, activation, pool);
+        else if (algorithm == ConvAlgorithm.DirectSmall) DirectSmallConv.Run(s, weights, x, y, residual, activation, pool, workspace);
         else if (algorithm == ConvAlgorithm.PixelRowsGemm) RunPixelRows(s, weights, x, y, residual, activation, workspace, pool);
         else Run(s, weights, x, y, residual, activation, workspace, pool);
     }

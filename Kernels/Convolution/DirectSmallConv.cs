@@ -47,17 +47,77 @@ public static unsafe class DirectSmallConv
         return t;
     }
 
-    public static void Run(in ConvShape s, ConvWeights weights, float* x, float* y, float* residual, Activation activation, WorkerPool pool)
+    /// <param name="workspace">For stride 2, <see cref="WorkspaceBytes"/> of scratch for the input's column phases; null
+    /// gathers the even columns per tap instead.</param>
+    public static void Run(in ConvShape s, ConvWeights weights, float* x, float* y, float* residual, Activation activation, WorkerPool pool,
+        float* workspace = null)
     {
         var taps = weights.TapMajor ?? throw new InvalidOperationException("ConvWeights.PrepareTapMajor was not called for this convolution.");
         int blocks = (s.OutChannels + ChannelBlock - 1) / ChannelBlock;
+        // Under ~10 µs of FMAs (a 32×32 image's first layer) one core finishes before a split would pay for itself.
+        var runOn = s.MultiplyAdds < SerialMultiplyAdds ? WorkerPool.Serial : pool;
+        float* phases = null;
+        if (workspace != null && SplitPhases && s.StrideWidth == 2)
+        {
+            var split = new PhaseBody { S = s, X = x, Phases = workspace, Length = PhaseLength(s) };
+            runOn.For(s.Batch * s.InChannels * s.InHeight, ref split);
+            phases = workspace;
+        }
         var body = new RowBody
         {
             S = s, X = x, Y = y, Residual = residual, Taps = taps.Floats, Bias = weights.Bias != null ? weights.Bias.Floats : null,
-            Activation = activation, Blocks = blocks, PaddedChannels = blocks * ChannelBlock,
+            Activation = activation, Blocks = blocks, PaddedChannels = blocks * ChannelBlock, Phases = phases,
         };
-        // Under ~10 µs of FMAs (a 32×32 image's first layer) one core finishes before a split would pay for itself.
-        (s.MultiplyAdds < SerialMultiplyAdds ? WorkerPool.Serial : pool).For(s.Batch * s.OutHeight * blocks, ref body);
+        runOn.For(s.Batch * s.OutHeight * blocks, ref body);
+    }
+
+    /// <summary>Whether stride-2 convolutions split their input into column phases first; a switch for the benchmarks' A/B.</summary>
+    internal static bool SplitPhases = true;
+
+    /// <summary>Scratch bytes <see cref="Run"/> uses: the input's two column phases for stride 2, nothing otherwise.</summary>
+    public static long WorkspaceBytes(in ConvShape s) =>
+        s.StrideWidth == 2 ? (long)s.Batch * s.InChannels * s.InHeight * 2 * PhaseLength(s) * sizeof(float) : 0;
+
+    /// <summary>
+    /// Floats per phase row: every 16-pixel tile's loads, up to (KW − 1) / 2 past it, stay inside the row (zeros past
+    /// the image), rounded to whole vectors.
+    /// </summary>
+    private static int PhaseLength(in ConvShape s) => ((s.OutWidth + Lanes - 1) / Lanes * Lanes + (s.KernelWidth - 1) / 2 + Lanes - 1) / Lanes * Lanes;
+
+    /// <summary>
+    /// One input row of a stride-2 convolution split into its column phases, padding included:
+    /// phase[p][j] = x[2j + p − padLeft] (zero outside the row), so that tap q of the 16 output pixels from x0 is the one
+    /// contiguous load phase[q mod 2][x0 + q / 2] — instead of two loads, a permute and an edge test per tap, each time.
+    /// </summary>
+    private struct PhaseBody : IParallelBody
+    {
+        public ConvShape S;
+        public float* X, Phases;
+        public int Length;
+
+        [SkipLocalsInit]
+        public void Invoke(int index)
+        {
+            int iw = S.InWidth;
+            float* src = X + (long)index * iw;
+            float* even = Phases + (long)index * 2 * Length, odd = even + Length;
+            // The row shifted by the left padding, zeros around it, then de-interleaved 32 floats at a time.
+            int padded = 2 * Length + 2 * Lanes;
+            float* row = stackalloc float[padded];
+            int left = Math.Min(S.PadLeft, padded), copy = Math.Max(0, Math.Min(iw, padded - left));
+            new Span<float>(row, left).Clear();
+            new ReadOnlySpan<float>(src, copy).CopyTo(new Span<float>(row + left, copy));
+            new Span<float>(row + left + copy, padded - left - copy).Clear();
+            var evenIndex = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var oddIndex = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+            for (int j = 0; j < Length; j += Lanes)
+            {
+                var a = Vector512.Load(row + 2 * j);
+                var b = Vector512.Load(row + 2 * j + Lanes);
+                Vector512.Store(Avx512F.PermuteVar16x32x2(a, evenIndex, b), even + j);
+                Vector512.Store(Avx512F.PermuteVar16x32x2(a, oddIndex, b), odd + j);
+            }
+        }
     }
 
     /// <summary>
@@ -83,6 +143,8 @@ public static unsafe class DirectSmallConv
         public float* X, Y, Residual, Taps, Bias;
         public Activation Activation;
         public int Blocks, PaddedChannels;
+        /// <summary>The input's column phases (<see cref="PhaseBody"/>) for stride 2, or null.</summary>
+        public float* Phases;
 
         [SkipLocalsInit]
         public void Invoke(int index)
@@ -98,7 +160,7 @@ public static unsafe class DirectSmallConv
             for (int x0 = 0; x0 < ow; x0 += Lanes)
             {
                 int valid = Math.Min(Lanes, ow - x0);
-                Accumulate(S, X, Taps, Bias, PaddedChannels, n, oh, x0, c0, channels, tile);
+                Accumulate(S, X, Taps, Bias, PaddedChannels, n, oh, x0, c0, channels, tile, Phases);
                 var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(valid)).AsSingle();
                 for (int c = 0; c < channels; c++)
                 {
@@ -160,8 +222,10 @@ public static unsafe class DirectSmallConv
     /// held in registers through the tap loop; lanes past the row compute on zero-padded loads and are not stored.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Accumulate(in ConvShape S, float* X, float* Taps, float* Bias, int PaddedChannels, int n, int oh, int x0, int c0, int channels, float* tile)
+    private static void Accumulate(in ConvShape S, float* X, float* Taps, float* Bias, int PaddedChannels, int n, int oh, int x0, int c0, int channels, float* tile,
+        float* phases = null)
     {
+        int phaseLength = phases != null ? PhaseLength(S) : 0;
         int stride = S.StrideWidth;
         int ih0 = oh * S.StrideHeight - S.PadTop, iw = S.InWidth, ih = S.InHeight, kh = S.KernelHeight, kw = S.KernelWidth;
         float* image = X + (long)n * S.InChannels * ih * iw;
@@ -189,9 +253,11 @@ public static unsafe class DirectSmallConv
                 int iy = ih0 + r;
                 if ((uint)iy >= (uint)ih) { w += kw * PaddedChannels; continue; }
                 float* src = image + ((long)ci * ih + iy) * iw;
+                float* phase = phases != null ? phases + (((long)n * S.InChannels + ci) * ih + iy) * 2 * phaseLength + x0 : null;
                 for (int q = 0; q < kw; q++, w += PaddedChannels)
                 {
-                    var v = stride == 1 ? LoadRow(src, x0 + q - S.PadLeft, iw) : LoadEvenColumns(src, 2 * x0 + q - S.PadLeft, iw);
+                    var v = phase != null ? Vector512.Load(phase + (q & 1) * phaseLength + (q >> 1))
+                        : stride == 1 ? LoadRow(src, x0 + q - S.PadLeft, iw) : LoadEvenColumns(src, 2 * x0 + q - S.PadLeft, iw);
                     a0 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[0]), a0);
                     a1 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[1]), a1);
                     a2 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[2]), a2);

@@ -93,6 +93,7 @@ public unsafe class ConvTests
             Shape(7, 9, 70, 16, 3, pad: 2),              // padding wider than the kernel's reach on one side
             Shape(3, 30, 75, 24, 7, stride: 2, pad: 3),  // ResNet's stem: 7×7 stride 2 (147 taps), odd width
             Shape(4, 15, 40, 16, 3, stride: 2, pad: 1),  // stride 2, RGBA
+            Shape(3, 21, 34, 16, 5, stride: 2, pad: 2, batch: 2), // stride 2 over a batch: each image's column phases
         ];
         foreach (var s in shapes)
         foreach (bool fused in new[] { false, true })
