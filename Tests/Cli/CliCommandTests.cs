@@ -261,6 +261,19 @@ public class CliCommandTests
         Assert.True(j.GetProperty("peak_gflops_one_core").GetDouble() > 0);
         Assert.True(j.GetProperty("peak_gflops_all_cores").GetDouble() > 0);
         Assert.False(string.IsNullOrEmpty(j.GetProperty("isa_selected").GetString()));
+        if (Environment.ProcessorCount > 1) Assert.True(j.GetProperty("core_round_trip_ns").GetDouble() > 0, r.Out);
+    }
+
+    [Fact]
+    public void BenchOnTwoThreadsReportsTheCoreRoundTripAroundItsRuns()
+    {
+        if (Environment.ProcessorCount < 2) return;
+        using var dir = new CliHarness.TempDir();
+        var r = CliHarness.Invoke("bench", SeedModel(dir, 8, 8, 1), "--threads", "2", "--warmup", "0", "--iterations", "3", "--json");
+        Assert.True(r.Code == 0, r.ToString());
+        var j = r.Json();
+        Assert.True(j.GetProperty("core_round_trip_ns_before").GetDouble() > 0, r.Out);
+        Assert.True(j.GetProperty("core_round_trip_ns_after").GetDouble() > 0, r.Out);
     }
 
     [ResNet18Fact]

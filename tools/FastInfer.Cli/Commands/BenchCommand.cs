@@ -73,6 +73,8 @@ internal static class BenchCommand
             Model = s.Model, Threads = s.Threads, Batch = s.Batch, Warmup = s.Warmup, Iterations = s.Iterations, Isa = KernelIsa.Current.ToString(),
         };
         CommonOptions.RequireFile(s.Model);
+        // Multi-thread latency on a shared host moves with how far apart its cores are: say which host this was.
+        if (s.Threads > 1) result.CoreRoundTripNsBefore = Measurement.CoreRoundTrip.MeasureNanoseconds();
         var sessionOptions = CommonOptions.SessionOptions(s.Threads, s.Dims, s.Device);
         CommonOptions.ApplyWeights(sessionOptions, s.Weights);
         var probe = FastInfer.Formats.ModelReader.Load(s.Model, sessionOptions.ReaderLimits);
@@ -162,6 +164,7 @@ internal static class BenchCommand
             }
             if (s.SoakSeconds is double seconds) result.Soak = Soak(session, inputs, outputs, seconds);
             using (var me = Process.GetCurrentProcess()) { me.Refresh(); result.PeakWorkingSetBytes = me.PeakWorkingSet64; }
+            if (s.Threads > 1) result.CoreRoundTripNsAfter = Measurement.CoreRoundTrip.MeasureNanoseconds();
         }
         finally
         {
@@ -254,6 +257,8 @@ internal static class BenchCommand
         ctx.Console.Write(t);
         if (r.RatioP50 is double ratio) ctx.Line($"ratio_p50 = fastinfer_p50 / ort_p50 = {ratio:0.000}");
         ctx.Line($"alloc_bytes_per_run = {r.AllocBytesPerRun:0.#}, peak working set = {Tables.Bytes(r.PeakWorkingSetBytes)}");
+        if (r.CoreRoundTripNsBefore is double before)
+            ctx.Line($"core-to-core round trip before / after the runs = {before:0} / {r.CoreRoundTripNsAfter:0} ns (multi-thread latency moves with it on a shared host)");
         if (r.Soak is { } s)
             ctx.Line($"soak {s.Seconds:0.#} s: {s.RunsCompleted} runs, working set {Tables.Bytes(s.WorkingSetStartBytes)} -> {Tables.Bytes(s.WorkingSetEndBytes)}, " +
                 $"managed heap {Tables.Bytes(s.ManagedBytesStart)} -> {Tables.Bytes(s.ManagedBytesEnd)}, allocated {s.AllocatedBytes} B, GC gen0/1/2 = {s.Gen0Collections}/{s.Gen1Collections}/{s.Gen2Collections}");

@@ -54,6 +54,8 @@ internal static class SysinfoCommand
             r.PeakGflopsOneCore = FmaPeak.MeasureOneCore();
             status("FMA peak, all cores");
             r.PeakGflopsAllCores = FmaPeak.MeasureAllCores(cores);
+            status("core-to-core round trip");
+            r.CoreRoundTripNs = CoreRoundTrip.MeasureNanoseconds();
             if (quick) return;
             CblasProvider? blas = null;
             if (CblasProvider.TryLoad(out blas, out string message) && blas is not null)
@@ -93,6 +95,7 @@ internal static class SysinfoCommand
         t.Row("OS / runtime", $"{r.Os} / {r.Runtime}");
         t.Row($"FP32 FMA peak, one core ({r.FmaVectorBits}-bit)", $"{r.PeakGflopsOneCore:0.0} GFLOP/s");
         t.Row($"FP32 FMA peak, all {cores} cores", $"{r.PeakGflopsAllCores:0.0} GFLOP/s");
+        if (r.CoreRoundTripNs is double rt) t.Row("core-to-core round trip (a cache line)", $"{rt:0} ns");
         if (!quick)
         {
             t.Row("CBLAS", r.CblasLibrary ?? "none (" + r.CblasMessage + ")");

@@ -191,6 +191,10 @@ public sealed class BenchResult
     public double? RatioP50 { get; set; }
     public double? AllocBytesPerRun { get; set; }
     public long PeakWorkingSetBytes { get; set; }
+    /// <summary>With 2+ threads: a cache line's core-to-core round trip just before and just after the runs
+    /// (Measurement/CoreRoundTrip); on a shared host it can change within seconds.</summary>
+    public double? CoreRoundTripNsBefore { get; set; }
+    public double? CoreRoundTripNsAfter { get; set; }
     public SoakStats? Soak { get; set; }
     public ColdStats? ColdFastinfer { get; set; }
     public ColdStats? ColdOnnxruntime { get; set; }
@@ -229,6 +233,8 @@ public sealed class SysinfoResult
     public List<GemmMeasurement> Sgemm { get; set; } = [];
     public double MemoryReadGbpsOneCore { get; set; }
     public double MemoryReadGbpsAllCores { get; set; }
+    /// <summary>A cache line from one core to another and back (Measurement/CoreRoundTrip); null on one core.</summary>
+    public double? CoreRoundTripNs { get; set; }
     /// <summary>Accelerators ILGPU finds (CUDA devices, its CPU accelerator), in words.</summary>
     public List<string> Accelerators { get; set; } = [];
 }
