@@ -24,6 +24,8 @@ public static unsafe class PrepackedFimWriter
         try
         {
             var blobs = new Dictionary<string, TensorData>(StringComparer.Ordinal);
+            // A second read for the session, whose graph passes rewrite the graph they are given (folded weights, fused
+            // nodes); the file keeps the source graph. With Mapped placement both reads share the file's pages.
             var planned = ModelReader.Load(input, options.ReaderLimits);
             planned.Prepacked = null; // record every operand, even those an input .fim already carries
             string fingerprint;

@@ -24,10 +24,11 @@ internal sealed unsafe class ConvOperator : Operator
         _allowWinograd = context.Options.Winograd;
         _isa = KernelScope.Validate(context.Options);
         _store = context.PackedOperands;
+        PackKey = node.Outputs[0] + "|" + node.Inputs[1];
     }
 
     /// <summary>Names this node's packed filters in a pre-packed <c>.fim</c>: the node's output and its filter tensor.</summary>
-    private string PackKey => Node.Outputs[0] + "|" + Node.Inputs[1];
+    private string PackKey { get; }
 
     public static IEnumerable<OperatorEntry> Entries()
     {
