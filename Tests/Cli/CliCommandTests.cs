@@ -261,7 +261,8 @@ public class CliCommandTests
         Assert.True(j.GetProperty("peak_gflops_one_core").GetDouble() > 0);
         Assert.True(j.GetProperty("peak_gflops_all_cores").GetDouble() > 0);
         Assert.False(string.IsNullOrEmpty(j.GetProperty("isa_selected").GetString()));
-        if (Environment.ProcessorCount > 1) Assert.True(j.GetProperty("core_round_trip_ns").GetDouble() > 0, r.Out);
+        // The probe gives up (no field) when the OS does not run its second thread within 2 s, as on a loaded CI machine.
+        if (j.TryGetProperty("core_round_trip_ns", out var rt)) Assert.InRange(rt.GetDouble(), 1, 1e6);
     }
 
     [Fact]
@@ -272,8 +273,10 @@ public class CliCommandTests
         var r = CliHarness.Invoke("bench", SeedModel(dir, 8, 8, 1), "--threads", "2", "--warmup", "0", "--iterations", "3", "--json");
         Assert.True(r.Code == 0, r.ToString());
         var j = r.Json();
-        Assert.True(j.GetProperty("core_round_trip_ns_before").GetDouble() > 0, r.Out);
-        Assert.True(j.GetProperty("core_round_trip_ns_after").GetDouble() > 0, r.Out);
+        // Each probe gives up (no field) when the OS does not run its second thread within 2 s, as on a loaded CI machine.
+        foreach (var name in new[] { "core_round_trip_ns_before", "core_round_trip_ns_after" })
+            if (j.TryGetProperty(name, out var rt)) Assert.InRange(rt.GetDouble(), 1, 1e6);
+        Assert.True(j.GetProperty("fastinfer").GetProperty("p50_ms").GetDouble() > 0);
     }
 
     [ResNet18Fact]
