@@ -231,7 +231,7 @@ public static unsafe class Profiler
 
     /// <summary>
     /// An in-process A/B of one kernel switch on a whole model (FASTINFER_AB=prefetch: a prepacked B's next slice
-    /// prefetched; wgroup: Winograd's small-image tile-row grouping; chunks: 4 pool chunks per thread, off = 16):
+    /// prefetched; wgroup: Winograd's small-image tile-row grouping; chunks: 1 pool chunk per thread, off = 4):
     /// runs alternate between the settings, so the machine's slow drifts hit both alike; medians of each. With
     /// FASTINFER_AB_STEPS=1 every step of the plan is timed under both settings instead (a per-step A/B).
     /// </summary>
@@ -283,7 +283,7 @@ public static unsafe class Profiler
     {
         "wgroup" => on => WinogradF43.GroupTileRows = on,
         "stemphase" => on => DirectSmallConv.SplitPhases = on,
-        "chunks" => on => WorkerPool.ChunksPerThread = on ? 4 : 16,
+        "chunks" => on => WorkerPool.ChunksPerThread = on ? 1 : 4,
         "msplit" => on => GemmDriver.BalanceSplit = on,
         _ => on => GemmBlocking.PrefetchPrepackedB = on,
     };

@@ -17,7 +17,7 @@ namespace FastInfer.Kernels.Threading;
 /// The caller waits only for workers that joined the loop before it closed it, so a worker the OS has not
 /// scheduled yet (an oversubscribed machine) costs nothing: the caller runs the remaining indices itself.
 ///
-/// Indices are handed out in contiguous chunks (about four per thread), not one at a time: a loop over a
+/// Indices are handed out in contiguous chunks (one per thread), not one at a time: a loop over a
 /// thousand small items (a Winograd transform row, a pooling plane) would otherwise pay a cross-core atomic per
 /// item, and neighbouring items — which often write neighbouring bytes of one cache line — would alternate
 /// between cores. The counters each sit on their own cache line for the same reason.
@@ -33,12 +33,14 @@ public sealed unsafe class WorkerPool : IDisposable
     public static WorkerPool Serial { get; } = new(1);
 
     /// <summary>
-    /// Chunks handed out per thread and loop: few enough that small items (a transform row) do not each pay a
-    /// cross-core atomic and neighbouring items stay on one core. Finer chunks shorten the wait for the last one
-    /// (ResNet-18 at 2 threads: the caller's end-of-loop waits 0.8 → 0.5 ms per run at 16), yet the whole run measured
-    /// ~4% slower in an in-process A/B (profile ab, FASTINFER_AB=chunks), so 4 stays. A field so benchmarks can A/B it.
+    /// Chunks handed out per thread and loop: each thread takes one contiguous share, so a loop costs one cross-core
+    /// atomic per thread and its items' neighbouring bytes stay on one core. In-process A/B on ResNet-18 at 2 threads
+    /// (profile ab, FASTINFER_AB=chunks, this host's vCPUs far apart): 1 chunk 14.30-14.60 ms against 4 chunks
+    /// 14.85-15.15 ms and 2 chunks 14.71-14.84 ms; MiniLM the same (11.98 ms both). 16 chunks had measured ~4% slower
+    /// than 4. A thread that finishes early still takes a share its partner has not started. A field so benchmarks can
+    /// A/B it.
     /// </summary>
-    internal static int ChunksPerThread = 4;
+    internal static int ChunksPerThread = 1;
 
     private static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 200 µs of idle spinning
 
