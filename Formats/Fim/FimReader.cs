@@ -106,14 +106,8 @@ public static class FimReader
             throw new ModelFormatException($"checksum mismatch in the data of tensor '{e.Name}': the file is corrupt", path, $"tensor_directory[{index}] '{e.Name}'");
     }
 
-    private static void ReadExactly(SafeFileHandle handle, long offset, Span<byte> destination, string path)
+    private static unsafe void ReadExactly(SafeFileHandle handle, long offset, Span<byte> destination, string path)
     {
-        int done = 0;
-        while (done < destination.Length)
-        {
-            int n = RandomAccess.Read(handle, destination[done..], offset + done);
-            if (n <= 0) throw new ModelFormatException($"unexpected end of file reading {destination.Length} bytes at offset {offset}", path);
-            done += n;
-        }
+        fixed (byte* p = destination) ParallelFileRead.ReadExactly(handle, offset, p, destination.Length, path);
     }
 }

@@ -123,21 +123,10 @@ internal sealed class Hdf5WeightValues
         catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException) { return false; }
         var same = datasets.Where(d => d.Bytes == (ulong)bytes).ToList();
         if (same.Count != 1) return false;
+        // The check's walk has already placed [address, address + bytes) inside the file.
         using (var handle = File.OpenHandle(_file, FileMode.Open, FileAccess.Read, FileShare.Read))
-        {
-            const int ChunkFloats = 1 << 28;
-            for (long done = 0; done < count; done += ChunkFloats)
-            {
-                var part = MemoryMarshal.AsBytes(destination.Span.Slice((int)done, (int)Math.Min(ChunkFloats, count - done)));
-                long at = (long)same[0].Address + done * sizeof(float);
-                for (int got = 0; got < part.Length;)
-                {
-                    int n = RandomAccess.Read(handle, part[got..], at + got);
-                    if (n <= 0) return false;
-                    got += n;
-                }
-            }
-        }
+        using (var pinned = destination.Pin())
+            unsafe { IO.ParallelFileRead.ReadExactly(handle, (long)same[0].Address, (byte*)pinned.Pointer, bytes, _file); }
         ulong[] dims = _ds.Space.Dimensions;
         if (!RowMatches(destination.Span, dims, 0) || !RowMatches(destination.Span, dims, dims[0] - 1)) return false;
         Interlocked.Increment(ref s_directReads);

@@ -28,6 +28,13 @@ internal sealed unsafe class SessionPackedOperands : IPackedOperandStore
     /// <summary>Operands served from the file / packed at load so far.</summary>
     public PackedOperandCounts Counts => new(Volatile.Read(ref _found), Volatile.Read(ref _packed));
 
+    /// <summary>
+    /// The key prefix of a node's packed weight: its first output and its weight input (input 1), both stable across
+    /// sessions that run the same passes. A node without them — it fails its arity check when planned — gets "|".
+    /// </summary>
+    public static string KeyFor(Node node) =>
+        (node.Outputs.Count > 0 ? node.Outputs[0] : "") + "|" + (node.Inputs.Count > 1 ? node.Inputs[1] : "");
+
     /// <summary>Blobs are stored padded to whole 64-byte lines (kernels may read a full vector past the last value).</summary>
     public static long StoredBytes(long bytes) => (bytes + 63) & ~63L;
 

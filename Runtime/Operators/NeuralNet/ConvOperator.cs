@@ -24,11 +24,10 @@ internal sealed unsafe class ConvOperator : Operator
         _allowWinograd = context.Options.Winograd;
         _isa = KernelScope.Validate(context.Options);
         _store = context.PackedOperands;
-        // A node without these fails its arity check when planned, with a proper message; here it only gets no key.
-        PackKey = (node.Outputs.Count > 0 ? node.Outputs[0] : "") + "|" + (node.Inputs.Count > 1 ? node.Inputs[1] : "");
+        PackKey = Prepacking.SessionPackedOperands.KeyFor(node);
     }
 
-    /// <summary>Names this node's packed filters in a pre-packed <c>.fim</c>: the node's output and its filter tensor.</summary>
+    /// <summary>Names this node's packed filters in a pre-packed <c>.fim</c>.</summary>
     private string PackKey { get; }
 
     public static IEnumerable<OperatorEntry> Entries()

@@ -36,8 +36,7 @@ internal abstract unsafe class WeightGemmOperator : Operator
     /// <summary>The constant weight B packed for the GEMM, packed on first use only.</summary>
     protected PackedMatrix PackedWeight(bool transB, int k, int n, float* b, int ldb)
     {
-        // Keyed by the node's output and its weight tensor, for a pre-packed .fim.
-        lock (_lock) return _packedB ??= Sgemm.PackB(transB, k, n, b, ldb, _store, Node.Outputs[0] + "|" + Node.Inputs[1] + "/b");
+        lock (_lock) return _packedB ??= Sgemm.PackB(transB, k, n, b, ldb, _store, Prepacking.SessionPackedOperands.KeyFor(Node) + "/b");
     }
 
     public override void Dispose() => _packedB?.Dispose();
