@@ -37,6 +37,7 @@ public static unsafe class Profiler
         if (what is "model") StepsModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? throw new ArgumentException("set FASTINFER_PROFILE_MODEL"), threads, reps);
         if (what is "ortmodel") OrtNodeProfiler.Run(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? throw new ArgumentException("set FASTINFER_PROFILE_MODEL"), threads, reps);
         if (what is "scaling") ScalingModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? ResNetPath, threads, reps);
+        if (what is "gemmab") GemmAb(threads, reps);
         if (what is "ab") AbModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? ResNetPath, threads, reps);
         if (what is "seedcnn") Compare("seed CNN 32x32x3", global::FastInfer.Tests.Support.SeedCnn.Build(32, 32, 3), 32, 2f, threads, reps);
     }
@@ -265,6 +266,45 @@ public static unsafe class Profiler
         foreach (var t in tensors) t.Dispose();
     }
 
+    /// <summary>
+    /// An in-process A/B of one kernel switch (FASTINFER_AB, as for <see cref="AbModel"/>) on plain SGEMM calls, both
+    /// operands packed on the fly (what sysinfo measures): calls alternate between the settings; GFLOP/s medians of each.
+    /// </summary>
+    public static void GemmAb(int threads, int reps)
+    {
+        string which = Environment.GetEnvironmentVariable("FASTINFER_AB") ?? "prefetch";
+        var set = AbSwitch(which);
+        using var pool = new WorkerPool(threads);
+        var shapes = new[] { (1024, 1024, 1024), (256, 256, 256), (2048, 2048, 2048), (64, 12544, 147), (64, 3136, 576), (128, 784, 1152), (256, 196, 2304), (512, 49, 4608), (128, 1536, 384) };
+        // FASTINFER_GEMM_SHAPE=M,N,K measures that one shape only.
+        if (Environment.GetEnvironmentVariable("FASTINFER_GEMM_SHAPE") is { } only)
+        {
+            var d = only.Split(',').Select(int.Parse).ToArray();
+            shapes = [(d[0], d[1], d[2])];
+        }
+        foreach (var (m, n, k) in shapes)
+        {
+            var rnd = new Random(1);
+            using var a = Fill((long)m * k, rnd);
+            using var b = Fill((long)k * n, rnd);
+            using var c = new AlignedBuffer((long)m * n * 4);
+            bool flip = false;
+            WarmUp(() => { set(flip = !flip); Sgemm.Multiply(false, false, m, n, k, 1, a.Floats, k, b.Floats, n, 0, c.Floats, n, default, pool); });
+            int inner = Math.Max(1, (int)(1e8 / (2.0 * m * n * k)));
+            var on = new List<double>(); var off = new List<double>();
+            for (int r = 0; r < 2 * reps; r++)
+            {
+                bool first = r % 2 == 0;
+                set(first);
+                var sw = Stopwatch.StartNew();
+                for (int i = 0; i < inner; i++) Sgemm.Multiply(false, false, m, n, k, 1, a.Floats, k, b.Floats, n, 0, c.Floats, n, default, pool);
+                (first ? on : off).Add(2.0 * m * n * k / 1e9 / (sw.Elapsed.TotalSeconds / inner));
+            }
+            set(true);
+            Console.WriteLine($"sgemm {m}x{n}x{k} t={threads}: {which} on p50 {Median(on),6:F1} GFLOP/s (best {on.Max(),6:F1}), off p50 {Median(off),6:F1} (best {off.Max(),6:F1})");
+        }
+    }
+
     /// <summary>Per-step speed-up from 1 to <paramref name="threads"/> threads, the two sessions' runs interleaved.</summary>
     public static void ScalingModel(string path, int threads, int reps)
     {
@@ -285,6 +325,7 @@ public static unsafe class Profiler
         "stemphase" => on => DirectSmallConv.SplitPhases = on,
         "chunks" => on => WorkerPool.ChunksPerThread = on ? 1 : 4,
         "msplit" => on => GemmDriver.BalanceSplit = on,
+        "widenc" => on => GemmDriver.WideNc = on,
         _ => on => GemmBlocking.PrefetchPrepackedB = on,
     };
 

@@ -4,13 +4,13 @@ using FastInfer.Kernels.Memory;
 namespace FastInfer.Kernels.Gemm;
 
 /// <summary>
-/// Per-thread packing scratch for non-constant GEMM operands: one KC×NC block of B and a block of
+/// Per-thread packing scratch for non-constant GEMM operands: one KC×NC block of B (at the wide N block) and a block of
 /// up to McPanels Mr×KC micro-panels of A. Allocated once per thread on first use and kept (pool workers are persistent),
 /// so a GEMM allocates nothing per call.
 /// </summary>
 internal static unsafe class GemmScratch
 {
-    public const int BFloats = GemmBlocking.Kc * GemmBlocking.NcUnits * 16;
+    public const int BFloats = GemmBlocking.Kc * GemmBlocking.NcUnitsWide * 16;
     public const int AFloats = GemmBlocking.Kc * SgemmKernelTable.MaxMr * GemmBlocking.McPanels;
 
     [ThreadStatic] private static AlignedBuffer? t_buffer;
@@ -51,6 +51,14 @@ internal static class GemmBlocking
 
     /// <summary>N block in 16-column units (256 columns): a KC×NC block of B is 384 KiB, beside the A block in L2.</summary>
     public const int NcUnits = 16;
+    /// <summary>
+    /// N block (1024 columns, a 1.5 MiB B block in L3) when A is packed on the fly and spans a whole M block or more:
+    /// A is then repacked once per N block, and with 256-column blocks that was four times at 1024³ (packing took
+    /// about a tenth of the time). A B slice then comes from L3 rather than L2 for each M block, which pays only when
+    /// an M block (16 panels) reuses it: 1024³ one thread 202.6 against 193.4 GFLOP/s (medians, in-process A/B),
+    /// 2048³ 186 against 178; with 64-row A (ResNet's stem as im2col) it was a few % slower, so it stays off there.
+    /// </summary>
+    public const int NcUnitsWide = 64;
     /// <summary>
     /// M block in Mr-row panels: up to 8 packed A panels (8×12×384×4 = 144 KiB, L2) are swept by each kc×Nr slice
     /// of B (up to 48 KiB, L1/L2) before the next slice is touched.

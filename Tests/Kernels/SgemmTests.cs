@@ -10,8 +10,8 @@ namespace FastInfer.Tests.Kernels;
 /// <summary>
 /// Every SGEMM entry point on every ISA tier, 1 and 2 threads, against the double-accumulating reference.
 /// Inputs are uniform in [−1, 1]; fp32 accumulation error grows like √K, so the tolerance is
-/// rtol = atol = 2e-5·√K (K ≥ 1). Sizes straddle the tiles (Mr 4/6/12, Nr 16/32), the K block (256) and
-/// the N block (512).
+/// rtol = atol = 2e-5·√K (K ≥ 1). Sizes straddle the tiles (Mr 4/6/12, Nr 16/32), the K block (384) and
+/// the N blocks (256 columns; 1024 for a tall A packed on the fly).
 /// </summary>
 public unsafe class SgemmTests
 {
@@ -79,6 +79,9 @@ public unsafe class SgemmTests
         Check(isa, pool, "PackedB", false, false, 14, 530, 70, 1, 0, default, seed++);
         Check(isa, pool, "Multiply", false, false, 3, 1041, 20, 1, 0, default, seed++);
         Check(isa, pool, "PackedB", false, false, 1, 1000, 300, 1, 0, default, seed++); // GEMV-like
+        // A tall A packed on the fly takes the wide N block (1024 columns): two wide blocks and a tail, B either way round.
+        Check(isa, pool, "Multiply", false, false, 197, 1100, 390, 1, 0.5f, default, seed++);
+        Check(isa, pool, "Multiply", true, true, 193, 1041, 40, 1, 0, default, seed++);
         // A prepacked B past half of L2 with a small A (split over N on 2 threads), A also transposed (the pixel-rows path).
         Check(isa, pool, "PackedB", false, false, 25, 520, 300, 1, 0, default, seed++);
         Check(isa, pool, "PackedB", true, false, 30, 530, 301, 1, 0.5f, default, seed++);
