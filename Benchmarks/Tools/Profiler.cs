@@ -38,6 +38,7 @@ public static unsafe class Profiler
         if (what is "ortmodel") OrtNodeProfiler.Run(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? throw new ArgumentException("set FASTINFER_PROFILE_MODEL"), threads, reps);
         if (what is "scaling") ScalingModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? ResNetPath, threads, reps);
         if (what is "gemmab") GemmAb(threads, reps);
+        if (what is "twin") Twin(reps);
         if (what is "ab") AbModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? ResNetPath, threads, reps);
         if (what is "seedcnn") Compare("seed CNN 32x32x3", global::FastInfer.Tests.Support.SeedCnn.Build(32, 32, 3), 32, 2f, threads, reps);
     }
@@ -128,11 +129,12 @@ public static unsafe class Profiler
             weights.PrepareFor(algorithm);
             using var ws = new AlignedBuffer(Math.Max(64, Conv2D.WorkspaceBytes(s, algorithm)));
             var t = new List<double>();
-            for (int r = 0; r < reps + 3; r++)
+            WarmUp(() => Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool, algorithm));
+            for (int r = 0; r < reps; r++)
             {
                 var sw = Stopwatch.StartNew();
                 Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool, algorithm);
-                if (r >= 3) t.Add(sw.Elapsed.TotalSeconds);
+                t.Add(sw.Elapsed.TotalSeconds);
             }
             string label = name + (algorithm == ConvAlgorithm.Winograd ? " [W]" : algorithm == ConvAlgorithm.PixelRowsGemm ? " [T]" : algorithm == ConvAlgorithm.DirectSmall ? " [D]" : "");
             double min = t.Min(), med = Median(t), f = 2.0 * s.MultiplyAdds / 1e9;
@@ -305,6 +307,52 @@ public static unsafe class Profiler
         }
     }
 
+    /// <summary>One ResNet layer (FASTINFER_PROFILE_LAYER) serial on one thread alone, then on two threads at once.</summary>
+    public static void Twin(int reps)
+    {
+        string only = Environment.GetEnvironmentVariable("FASTINFER_PROFILE_LAYER") ?? "layer1.0";
+        var (name, s) = ResNet18Layers.All().First(l => l.Name.Contains(only));
+        bool shareWeights = Environment.GetEnvironmentVariable("FASTINFER_TWIN_SHARE") == "1";
+        var rnd0 = new Random(2);
+        using var w0 = Fill((long)s.OutChannels * s.KernelSize, rnd0);
+        using var bias0 = Fill(s.OutChannels, rnd0);
+        using var shared = new ConvWeights(s.OutChannels, s.InChannelsPerGroup, s.KernelHeight, s.KernelWidth, 1, w0.Floats, bias0.Floats);
+        shared.PrepareFor(Conv2D.Choose(s, allowWinograd: true));
+        double RunOn(int threadCount)
+        {
+            var times = new double[threadCount];
+            var start = new Barrier(threadCount);
+            var ths = Enumerable.Range(0, threadCount).Select(i => new Thread(() =>
+            {
+                var rnd = new Random(2);
+                using var w = Fill((long)s.OutChannels * s.KernelSize, rnd);
+                using var bias = Fill(s.OutChannels, rnd);
+                using var weights = new ConvWeights(s.OutChannels, s.InChannelsPerGroup, s.KernelHeight, s.KernelWidth, 1, w.Floats, bias.Floats);
+                using var x = Fill((long)s.InChannels * s.InHeight * s.InWidth, rnd);
+                using var y = new AlignedBuffer((long)s.OutChannels * s.OutHeight * s.OutWidth * 4);
+                var algorithm = Conv2D.Choose(s, allowWinograd: true);
+                weights.PrepareFor(algorithm);
+                using var ws = new AlignedBuffer(Math.Max(64, Conv2D.WorkspaceBytes(s, algorithm)));
+                var wts = shareWeights ? shared : weights;
+                for (int r = 0; r < 50; r++) Conv2D.Run(s, wts, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, WorkerPool.Serial, algorithm);
+                start.SignalAndWait();
+                var t = new List<double>();
+                for (int r = 0; r < reps; r++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    Conv2D.Run(s, wts, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, WorkerPool.Serial, algorithm);
+                    t.Add(sw.Elapsed.TotalMilliseconds);
+                }
+                times[i] = Median(t);
+            })).ToArray();
+            foreach (var th in ths) th.Start();
+            foreach (var th in ths) th.Join();
+            return times.Average();
+        }
+        for (int k = 0; k < 3; k++)
+            Console.WriteLine($"{name}: alone p50 {RunOn(1):F3} ms, two at once p50 {RunOn(2):F3} ms each");
+    }
+
     /// <summary>Per-step speed-up from 1 to <paramref name="threads"/> threads, the two sessions' runs interleaved.</summary>
     public static void ScalingModel(string path, int threads, int reps)
     {
@@ -325,6 +373,8 @@ public static unsafe class Profiler
         "stemphase" => on => DirectSmallConv.SplitPhases = on,
         "chunks" => on => WorkerPool.ChunksPerThread = on ? 1 : 4,
         "msplit" => on => GemmDriver.BalanceSplit = on,
+        "wparts" => on => WinogradF43.SplitByParts = on,
+        "wbalance" => on => WinogradF43.PartImbalance = on ? 1.05 : 1.15,
         "widenc" => on => GemmDriver.WideNc = on,
         _ => on => GemmBlocking.PrefetchPrepackedB = on,
     };

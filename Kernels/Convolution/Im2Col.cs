@@ -6,17 +6,21 @@ namespace FastInfer.Kernels.Convolution;
 
 /// <summary>
 /// Unfolds one image's group of channels into the column matrix col[(c·KH+ky)·KW+kx, oy·OW+ox], writing
-/// zeros where the kernel covers padding, so the convolution becomes one GEMM. Parallel over (channel,
-/// filter row); for each filter column the valid output range is computed once, so the copy loop has no
-/// bounds checks (a block copy for stride 1, a strided gather otherwise — which is also how a strided 1×1
-/// convolution is gathered).
+/// zeros where the kernel covers padding, so the convolution becomes one GEMM. Parallel over (band of output
+/// rows, channel, filter row), band-major with one band per thread: each thread unfolds the rows whose input it
+/// (or the layer before, split the same way) wrote, and the GEMM's per-thread column slices then read mostly
+/// columns their own thread wrote — with the two vCPUs on distant cores, reading the other core's lines is what
+/// kept 2-thread runs from scaling. For each filter column the valid output range is computed once, so the copy
+/// loop has no bounds checks (a block copy for stride 1, a strided gather otherwise — which is also how a
+/// strided 1×1 convolution is gathered).
 /// </summary>
 public static unsafe class Im2Col
 {
     public static void Run(in ConvShape s, float* x, float* col, WorkerPool pool)
     {
-        var body = new Body { S = s, X = x, Col = col };
-        pool.For(s.InChannelsPerGroup * s.KernelHeight, ref body);
+        int bands = Math.Min(pool.Concurrency, Math.Max(1, s.OutHeight));
+        var body = new Body { S = s, X = x, Col = col, Bands = bands };
+        pool.For(bands * s.InChannelsPerGroup * s.KernelHeight, ref body);
     }
 
     /// <summary>
@@ -39,11 +43,15 @@ public static unsafe class Im2Col
     {
         public ConvShape S;
         public float* X, Col;
+        public int Bands;
 
         public void Invoke(int index)
         {
+            int perBand = S.InChannelsPerGroup * S.KernelHeight, band = index / perBand;
+            index -= band * perBand;
             int c = index / S.KernelHeight, ky = index - c * S.KernelHeight;
             int oh = S.OutHeight, ow = S.OutWidth, iw = S.InWidth, sw = S.StrideWidth;
+            int oy0 = (int)((long)oh * band / Bands), oy1 = (int)((long)oh * (band + 1) / Bands);
             float* plane = X + (long)c * S.InHeight * iw;
             for (int kx = 0; kx < S.KernelWidth; kx++)
             {
@@ -51,7 +59,7 @@ public static unsafe class Im2Col
                 int off = kx * S.DilationWidth - S.PadLeft; // ix = ox·sw + off
                 int lo = Math.Min(ow, off >= 0 ? 0 : (-off + sw - 1) / sw);
                 int hi = Math.Max(lo, Math.Min(ow, iw - off <= 0 ? 0 : (iw - off - 1) / sw + 1));
-                for (int oy = 0; oy < oh; oy++)
+                for (int oy = oy0; oy < oy1; oy++)
                 {
                     int iy = oy * S.StrideHeight - S.PadTop + ky * S.DilationHeight;
                     float* row = dst + (long)oy * ow;

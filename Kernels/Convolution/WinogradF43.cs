@@ -48,12 +48,19 @@ public static unsafe class WinogradF43
     private static int TilesX(in ConvShape s) => (s.OutWidth + 3) / 4;
     private static long Align16(long floats) => (floats + 15) & ~15L;
 
-    /// <summary>Workspace floats: V (36·C·T) and O (36·M·T), each padded for whole-vector reads past the end.</summary>
-    public static long WorkspaceBytes(in ConvShape s)
-    {
-        long t = (long)TilesY(s) * TilesX(s);
-        return (Align16(Xi * s.InChannels * t) + Lanes + Align16(Xi * s.OutChannels * t) + Lanes) * sizeof(float);
-    }
+    /// <summary>
+    /// Workspace: V (36·C·T floats) and O (36·M·T), each padded for whole-vector reads past the end; split into up to
+    /// <see cref="MaxParts"/> regions (<see cref="PartBody"/>), whose alignment costs a few dozen floats each.
+    /// </summary>
+    public static long WorkspaceBytes(in ConvShape s) =>
+        (RegionFloats(s, (long)TilesY(s) * TilesX(s)) + MaxParts * 4L * Lanes) * sizeof(float);
+
+    /// <summary>Floats of one region holding V and O for <paramref name="tiles"/> tiles, a multiple of 16.</summary>
+    private static long RegionFloats(in ConvShape s, long tiles) =>
+        Align16(Xi * s.InChannels * tiles) + Lanes + Align16(Xi * s.OutChannels * tiles) + Lanes;
+
+    /// <summary>Most parts a convolution is split into (<see cref="PartBody"/>); more threads use the phase-by-phase split.</summary>
+    private const int MaxParts = 64;
 
     /// <summary>U[ξ] = (G g Gᵀ)[ξ] for every (m, c) as 36 row-major M×C matrices, in double then rounded.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per session, during a cold start
@@ -100,20 +107,107 @@ public static unsafe class WinogradF43
         for (int n = 0; n < s.Batch; n++)
         {
             int group = GroupTileRows ? RowsPerGroup(tx) : 1, groups = (ty + group - 1) / group;
-            var input = new InputBody { S = s, X = x + (long)n * c * s.InHeight * s.InWidth, V = v, TilesY = ty, TilesX = tx, Group = group };
+            var input = new InputBody
+            {
+                S = s, X = x + (long)n * c * s.InHeight * s.InWidth, V = v, TilesY = ty, TilesX = tx, Group = group, TileLo = 0, RowStride = t,
+            };
+            long outOffset = (long)n * m * s.OutHeight * s.OutWidth;
+            var output = new OutputBody
+            {
+                S = s, O = o, Y = y + outOffset, Residual = residual != null ? residual + outOffset : null,
+                Bias = weights.Bias != null ? weights.Bias.Floats : null, Activation = activation, TilesY = ty, TilesX = tx, Group = group,
+                TileLo = 0, RowStride = t,
+            };
+            int parts = Parts(pool.Concurrency, groups, group, ty, tx);
+            if (parts > 1)
+            {
+                var split = new PartBody { Input = input, Output = output, U = u, Workspace = workspace, Groups = groups, Parts = parts };
+                GemmScratch.Get(); // as below
+                pool.For(parts, ref split);
+                continue;
+            }
             pool.For(c * groups, ref input);
             var gemm = new GemmBody { U = u, V = v, O = o, C = c, M = m, T = t };
             // The caller's packing scratch exists before the loop even if the workers take every product this time,
             // so a later run on this thread never allocates it.
             GemmScratch.Get();
             pool.For(Xi, ref gemm);
-            long outOffset = (long)n * m * s.OutHeight * s.OutWidth;
-            var output = new OutputBody
-            {
-                S = s, O = o, Y = y + outOffset, Residual = residual != null ? residual + outOffset : null,
-                Bias = weights.Bias != null ? weights.Bias.Floats : null, Activation = activation, TilesY = ty, TilesX = tx, Group = group,
-            };
             pool.For(m * groups, ref output);
+        }
+    }
+
+    /// <summary>Whether a convolution may be split into per-thread parts (<see cref="PartBody"/>); a switch for the benchmarks' A/B.</summary>
+    internal static bool SplitByParts = true;
+
+    /// <summary>Largest part over an even share of the tiles up to which <see cref="Parts"/> splits into parts.</summary>
+    internal static double PartImbalance = 1.05;
+
+    /// <summary>
+    /// Parts for <see cref="PartBody"/>: one per thread when the tile-row groups share out within 15% of an even split
+    /// of the tiles, else 1 (the phase-by-phase split, where each phase shares its own items out).
+    /// </summary>
+    private static int Parts(int threads, int groups, int group, int tilesY, int tilesX)
+    {
+        int parts = Math.Min(threads, MaxParts);
+        if (!SplitByParts || parts < 2 || groups < parts) return 1;
+        long tiles = (long)tilesY * tilesX, largest = 0;
+        for (int p = 0; p < parts; p++)
+        {
+            var (lo, hi) = PartTiles(p, parts, groups, group, tilesY, tilesX);
+            largest = Math.Max(largest, hi - lo);
+        }
+        return largest * parts <= PartImbalance * tiles ? parts : 1;
+    }
+
+    /// <summary>Part <paramref name="p"/>'s tiles: whole tile-row groups, [lo, hi) in row-major tile order.</summary>
+    private static (int Lo, int Hi) PartTiles(int p, int parts, int groups, int group, int tilesY, int tilesX)
+    {
+        int g0 = (int)((long)groups * p / parts), g1 = (int)((long)groups * (p + 1) / parts);
+        return (Math.Min(g0 * group, tilesY) * tilesX, Math.Min(g1 * group, tilesY) * tilesX);
+    }
+
+    /// <summary>
+    /// One thread's part of the whole convolution: a band of tile rows taken through all three steps — input
+    /// transform, the 36 products on its columns of V, output transform — with its V and O in a region of the
+    /// workspace no other part touches. The phase-by-phase split hands each step's items out afresh, so every thread
+    /// reads half of V and O from the other core's cache; when the host places the two vCPUs on distant cores (a core
+    /// round trip of 400-500 ns instead of ~100) those reads and the writes to shared lines made each half of the
+    /// work as slow as the whole on one thread. Here only the band's two halo input rows cross. Results do not
+    /// depend on the split: every tile's transforms and every column's products are the same.
+    /// </summary>
+    private struct PartBody : IParallelBody
+    {
+        public InputBody Input;
+        public OutputBody Output;
+        public PackedMatrix[] U;
+        public float* Workspace;
+        public int Groups, Parts;
+
+        public void Invoke(int part)
+        {
+            var input = Input;
+            var output = Output;
+            int group = input.Group, ty = input.TilesY, tx = input.TilesX, c = input.S.InChannels, m = input.S.OutChannels;
+            // This part's region: after the regions of the parts before it.
+            float* v = Workspace;
+            for (int p = 0; p < part; p++)
+            {
+                var (l, h) = PartTiles(p, Parts, Groups, group, ty, tx);
+                v += RegionFloats(input.S, h - l);
+            }
+            var (lo, hi) = PartTiles(part, Parts, Groups, group, ty, tx);
+            int tiles = hi - lo;
+            if (tiles <= 0) return;
+            float* o = v + Align16((long)Xi * c * tiles) + Lanes;
+            input.V = v; input.TileLo = lo; input.RowStride = tiles;
+            output.O = o; output.TileLo = lo; output.RowStride = tiles;
+            int g0 = (int)((long)Groups * part / Parts), g1 = (int)((long)Groups * (part + 1) / Parts);
+            for (int ci = 0; ci < c; ci++)
+                for (int g = g0; g < g1; g++) input.Invoke(ci * Groups + g);
+            var gemm = new GemmBody { U = U, V = v, O = o, C = c, M = m, T = tiles };
+            for (int xi = 0; xi < Xi; xi++) gemm.Invoke(xi);
+            for (int mo = 0; mo < m; mo++)
+                for (int g = g0; g < g1; g++) output.Invoke(mo * Groups + g);
         }
     }
 
@@ -142,6 +236,8 @@ public static unsafe class WinogradF43
         public ConvShape S;
         public float* X, V;
         public int TilesY, TilesX, Group;
+        /// <summary>V's layout: its rows hold tiles [TileLo, TileLo + RowStride) — all of them, or one part's (<see cref="PartBody"/>).</summary>
+        public int TileLo, RowStride;
 
         [SkipLocalsInit]
         public void Invoke(int index)
@@ -166,9 +262,8 @@ public static unsafe class WinogradF43
                 new ReadOnlySpan<float>(plane + (long)iy * iw, copy).CopyTo(new Span<float>(row + S.PadLeft, copy));
                 for (int c = 0; c < width; c += Lanes) ColumnPhases.Split(row + 4 * c, dst + c, width);
             }
-            long t = (long)TilesY * TilesX;
-            long xiStride = (long)S.InChannels * t;
-            float* vBase = V + ci * t + (long)tyi * TilesX;
+            long xiStride = (long)S.InChannels * RowStride;
+            float* vBase = V + (long)ci * RowStride + ((long)tyi * TilesX - TileLo);
             var tmp = stackalloc Vector512<float>[Alpha * Alpha];
             var d = stackalloc Vector512<float>[Alpha * Alpha];
             for (int t0 = 0; t0 < TilesX; t0 += Lanes)
@@ -211,8 +306,8 @@ public static unsafe class WinogradF43
             var tmp = stackalloc Vector512<float>[Alpha * Alpha];
             var d = stackalloc Vector512<float>[Alpha * Alpha];
             Transform(phase, width, 0, tmp, d);
-            long xiStride = (long)S.InChannels * TilesY * TilesX;
-            float* vBase = V + (long)ci * TilesY * TilesX + (long)ty0 * TilesX;
+            long xiStride = (long)S.InChannels * RowStride;
+            float* vBase = V + (long)ci * RowStride + ((long)ty0 * TilesX - TileLo);
             var lanes = GroupLanes(TilesX, rows);
             int count = rows * TilesX;
             var first = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
@@ -276,6 +371,7 @@ public static unsafe class WinogradF43
     {
         public PackedMatrix[] U;
         public float* V, O;
+        /// <summary>Tiles per row of V and O: T, or one part's.</summary>
         public int C, M, T;
 
         public void Invoke(int xi)
@@ -293,6 +389,8 @@ public static unsafe class WinogradF43
         public float* O, Y, Residual, Bias;
         public Activation Activation;
         public int TilesY, TilesX, Group;
+        /// <summary>O's layout, as <see cref="InputBody.TileLo"/>.</summary>
+        public int TileLo, RowStride;
 
         [SkipLocalsInit]
         public void Invoke(int index)
@@ -300,9 +398,8 @@ public static unsafe class WinogradF43
             int groups = (TilesY + Group - 1) / Group;
             int mo = index / groups, ty0 = (index - mo * groups) * Group, tileRows = Math.Min(Group, TilesY - ty0);
             int oh = S.OutHeight, ow = S.OutWidth;
-            long t = (long)TilesY * TilesX;
-            long xiStride = (long)S.OutChannels * t;
-            float* src = O + mo * t + (long)ty0 * TilesX;
+            long xiStride = (long)S.OutChannels * RowStride;
+            float* src = O + (long)mo * RowStride + ((long)ty0 * TilesX - TileLo);
             var bias = Vector512.Create(Bias != null ? Bias[mo] : 0f);
             var o = stackalloc Vector512<float>[Xi];
             var y = stackalloc Vector512<float>[4 * 4];

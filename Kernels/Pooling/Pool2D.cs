@@ -13,11 +13,13 @@ public static unsafe class Pool2D
     public static void Run(PoolKind kind, in PoolShape s, bool countIncludePad, float* x, float* y, WorkerPool pool)
     {
         bool wide = KernelIsa.Current == IsaLevel.Avx512 && Avx512F.IsSupported;
-        var body = new Body { S = s, Kind = kind, CountIncludePad = countIncludePad, Wide = wide, X = x, Y = y };
         // A few microseconds of work (a small image's pooling) finishes sooner on one core than it takes to share:
         // the planes were just written by both cores, and each hand-off and cache-line transfer costs more than it saves.
         long work = (long)s.Planes * s.OutHeight * s.OutWidth * s.KernelHeight * s.KernelWidth;
-        (work < SerialWork ? WorkerPool.Serial : pool).For(s.Planes, ref body);
+        var runOn = work < SerialWork ? WorkerPool.Serial : pool;
+        int bands = Math.Min(runOn.Concurrency, Math.Max(1, s.OutHeight));
+        var body = new Body { S = s, Kind = kind, CountIncludePad = countIncludePad, Wide = wide, X = x, Y = y, Bands = bands };
+        runOn.For(s.Planes * bands, ref body);
     }
 
     /// <summary>Window reads below which a pooling runs on the calling thread alone (about 10 µs of work).</summary>
@@ -44,7 +46,10 @@ public static unsafe class Pool2D
     }
 
     /// <summary>
-    /// One plane per index, one output row at a time, in two passes that need no bounds checks:
+    /// One band of output rows of one plane per index, band-major: with one band per thread, each thread pools the
+    /// same rows of every plane, the rows the convolutions around it write and read on that thread (see
+    /// <see cref="Convolution.Im2Col"/>), so no plane is read from the other core's cache. One output row at a time,
+    /// in two passes that need no bounds checks:
     /// (1) the kernel's input rows that lie inside the image are reduced into a stack row that holds the input
     /// columns at offset PadLeft and the reduction's identity (−∞ or 0) everywhere else, so padding, ceil-mode
     /// overhang and vector over-reads all read identity; (2) each filter column is reduced from that row into an
@@ -60,10 +65,13 @@ public static unsafe class Pool2D
         public PoolKind Kind;
         public bool CountIncludePad, Wide;
         public float* X, Y;
+        public int Bands;
 
-        public void Invoke(int p)
+        public void Invoke(int index)
         {
+            int band = index / S.Planes, p = index - band * S.Planes;
             int ih = S.InHeight, iw = S.InWidth, oh = S.OutHeight, ow = S.OutWidth;
+            int oy0 = (int)((long)oh * band / Bands), oy1 = (int)((long)oh * (band + 1) / Bands);
             float* xp = X + (long)p * ih * iw, yp = Y + (long)p * oh * ow;
             bool max = Kind == PoolKind.Max;
             int outLen = (ow + 15) & ~15;
@@ -73,7 +81,7 @@ public static unsafe class Pool2D
             float* acc = stackalloc float[onStack ? outLen : 0];
             float identity = max ? float.NegativeInfinity : 0f;
             if (onStack) new Span<float>(row, rowLen).Fill(identity);
-            for (int oy = 0; oy < oh; oy++)
+            for (int oy = oy0; oy < oy1; oy++)
             {
                 float* yr = yp + (long)oy * ow;
                 int rowsInside = 0, rowsPadded = 0;
