@@ -106,7 +106,8 @@ public static unsafe class WinogradF43
         float* o = v + Align16((long)Xi * c * t) + Lanes;
         for (int n = 0; n < s.Batch; n++)
         {
-            int group = GroupTileRows ? RowsPerGroup(tx) : 1, groups = (ty + group - 1) / group;
+            int group = GroupTileRows ? RowsPerGroup(tx) : 1;
+            int parts = Parts(pool.Concurrency, group, ty, tx), groups = (ty + group - 1) / group;
             var input = new InputBody
             {
                 S = s, X = x + (long)n * c * s.InHeight * s.InWidth, V = v, TilesY = ty, TilesX = tx, Group = group, TileLo = 0, RowStride = t,
@@ -118,7 +119,6 @@ public static unsafe class WinogradF43
                 Bias = weights.Bias != null ? weights.Bias.Floats : null, Activation = activation, TilesY = ty, TilesX = tx, Group = group,
                 TileLo = 0, RowStride = t,
             };
-            int parts = Parts(pool.Concurrency, groups, group, ty, tx);
             if (parts > 1)
             {
                 var split = new PartBody { Input = input, Output = output, U = u, Workspace = workspace, Groups = groups, Parts = parts };
@@ -146,11 +146,15 @@ public static unsafe class WinogradF43
     /// Parts for <see cref="PartBody"/>: one per thread when the tile-row groups share out within 15% of an even split
     /// of the tiles, else 1 (the phase-by-phase split, where each phase shares its own items out).
     /// </summary>
-    private static int Parts(int threads, int groups, int group, int tilesY, int tilesX)
+    private static int Parts(int threads, int group, int tilesY, int tilesX)
     {
-        int parts = Math.Min(threads, MaxParts);
-        if (!SplitByParts || parts < 2 || groups < parts) return 1;
-        long tiles = (long)tilesY * tilesX, largest = 0;
+        int parts = Math.Min(threads, MaxParts), groups = (tilesY + group - 1) / group;
+        long tiles = (long)tilesY * tilesX;
+        // Each part's 36 products are as wide as its tiles: under two 32-column tiles each they run mostly on
+        // padding (14×14's 16 tiles as 8 + 8 took twice as long as the phase-by-phase split, which gives each
+        // product all 16 columns).
+        if (!SplitByParts || parts < 2 || groups < parts || tiles < MinPartTiles * parts) return 1;
+        long largest = 0;
         for (int p = 0; p < parts; p++)
         {
             var (lo, hi) = PartTiles(p, parts, groups, group, tilesY, tilesX);
@@ -158,6 +162,9 @@ public static unsafe class WinogradF43
         }
         return largest * parts <= PartImbalance * tiles ? parts : 1;
     }
+
+    /// <summary>Fewest tiles per part (<see cref="Parts"/>).</summary>
+    private const int MinPartTiles = 64;
 
     /// <summary>Part <paramref name="p"/>'s tiles: whole tile-row groups, [lo, hi) in row-major tile order.</summary>
     private static (int Lo, int Hi) PartTiles(int p, int parts, int groups, int group, int tilesY, int tilesX)

@@ -27,13 +27,14 @@ public unsafe class WinogradTests
         Shape(1, 3, 3, 1),
         Shape(3, 17, 17, 5),
         Shape(16, 14, 14, 16),
-        Shape(17, 63, 65, 3, pad: 0),
+        Shape(17, 63, 65, 3, pad: 0),  // 16 tile rows of 16: at 2 threads one part per thread (8 + 8 rows)
         Shape(65, 9, 70, 63),          // more than 16 tiles across: a full chunk and a partial one
         Shape(64, 28, 28, 128),
         Shape(8, 5, 7, 13, pad: 2, batch: 2),
         Shape(300, 7, 7, 20),          // C past the GEMM's K block
         Shape(2, 1, 1, 2),
-        Shape(5, 33, 40, 7, batch: 2), // 9 tile rows of 10: split into bands per thread (4 and 5 rows)
+        Shape(5, 33, 40, 7, batch: 2), // 9 tile rows of 10
+        Shape(6, 80, 28, 9),           // 20 tile rows of 7, grouped 2 per vector: parts of 5 groups each
     ];
 
     public static IEnumerable<object[]> Threads() => [[1], [2]];
@@ -74,7 +75,7 @@ public unsafe class WinogradTests
     {
         if (!KernelIsa.IsSupported(IsaLevel.Avx512)) return;
         using var scope = KernelIsa.Override(IsaLevel.Avx512);
-        var s = Shape(33, 30, 30, 40);
+        var s = Shape(33, 46, 46, 40); // 12 × 12 tiles: split into one part per thread at 2 threads
         var rnd = new Random(3);
         long yCount = (long)s.OutChannels * s.OutHeight * s.OutWidth;
         using var x = Random((long)s.InChannels * s.InHeight * s.InWidth, rnd);
