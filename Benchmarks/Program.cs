@@ -4,7 +4,7 @@ namespace FastInfer.Benchmarks;
 
 /// <summary>
 /// Entry point: pick suites with --filter, e.g. <c>--filter *Gemm* --job short</c>; or
-/// <c>profile peak|kernel|gemm|layers|steps|minilm|model|ortmodel|ab|pool|resnet|seedcnn|all [threads] [reps]</c> for the quick
+/// <c>profile peak|kernel|gemm|gemmab|layers|twin|steps|minilm|model|ortmodel|ab|scaling|pool|resnet|seedcnn|all [threads] [reps]</c> for the quick
 /// in-process profiler (<see cref="Tools.Profiler"/>).
 /// </summary>
 public static class Program

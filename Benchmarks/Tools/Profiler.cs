@@ -10,7 +10,7 @@ using Ort = Microsoft.ML.OnnxRuntime;
 namespace FastInfer.Benchmarks.Tools;
 
 /// <summary>
-/// A quick in-process profiler (not BenchmarkDotNet): <c>profile peak|kernel|gemm|layers|steps|minilm|attention|model|ortmodel|pool|resnet|seedcnn [threads] [reps]</c>.
+/// A quick in-process profiler (not BenchmarkDotNet): <c>profile peak|kernel|gemm|gemmab|layers|twin|steps|minilm|attention|model|ortmodel|ab|scaling|pool|resnet|seedcnn [threads] [reps]</c>.
 /// Every comparison is interleaved in one process and reported as medians, because the machine is shared.
 /// </summary>
 public static unsafe class Profiler
