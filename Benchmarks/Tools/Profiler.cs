@@ -374,6 +374,7 @@ public static unsafe class Profiler
         "chunks" => on => WorkerPool.ChunksPerThread = on ? 1 : 4,
         "msplit" => on => GemmDriver.BalanceSplit = on,
         "wparts" => on => WinogradF43.SplitByParts = on,
+        "bands" => on => Conv2D.SplitByBands = on,
         "wbalance" => on => WinogradF43.PartImbalance = on ? 1.05 : 1.15,
         "widenc" => on => GemmDriver.WideNc = on,
         _ => on => GemmBlocking.PrefetchPrepackedB = on,

@@ -1,11 +1,12 @@
 using FastInfer.Kernels.Gemm;
+using FastInfer.Kernels.Memory;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Convolution;
 
 /// <summary>
 /// 2-D convolution over NCHW: per image and group, im2col into the caller's workspace (from the plan's
-/// arena), then one packed GEMM W[M/g × K]·col[K × OH·OW] whose epilogue adds the bias and residual and
+/// arena; at 2+ threads per band of output rows into each thread's own scratch), then one packed GEMM W[M/g × K]·col[K × OH·OW] whose epilogue adds the bias and residual and
 /// applies the activation. Paths, chosen per shape:
 /// <list type="bullet">
 /// <item>depthwise (group = C = M): direct, vectorized along the output row, no workspace;</item>
@@ -108,6 +109,42 @@ public static unsafe class Conv2D
         }
     }
 
+    /// <summary>Whether im2col convolutions may run in per-thread bands (<see cref="BandBody"/>); a switch for the benchmarks' A/B.</summary>
+    internal static bool SplitByBands = true;
+
+    /// <summary>Bands for <see cref="BandBody"/>: one per thread when each gets at least 64 output pixels, else 1.</summary>
+    private static int Bands(in ConvShape s, int threads) =>
+        SplitByBands && threads > 1 && s.OutHeight >= threads && (long)s.OutHeight / threads * s.OutWidth >= 64 ? threads : 1;
+
+    /// <summary>
+    /// One thread's band of output rows, im2col and product together: the band's columns are unfolded into the
+    /// thread's own scratch (<see cref="ThreadScratch"/>) and multiplied there into the band's pixels of Y. Unfolding
+    /// into the shared workspace, in bands or by channels, wrote lines another step had left in the other core's
+    /// cache and had each thread's product read columns the other wrote; with the host's vCPUs far apart ResNet's
+    /// 28×28 im2col took 360-400 µs at two threads against 150-230 at one. Each pixel's products are the same
+    /// whatever the split, so the result does not depend on the thread count.
+    /// </summary>
+    private struct BandBody : IParallelBody
+    {
+        public ConvShape S;
+        public PackedMatrix Weights;
+        public float* X, Y;
+        public GemmEpilogue Epilogue;
+        public int Bands;
+
+        public void Invoke(int band)
+        {
+            int oh = S.OutHeight, ow = S.OutWidth;
+            int oy0 = (int)((long)oh * band / Bands), oy1 = (int)((long)oh * (band + 1) / Bands);
+            if (oy0 >= oy1) return;
+            int pixels = (oy1 - oy0) * ow;
+            float* col = ThreadScratch.Get((long)Weights.Cols * pixels);
+            Im2Col.RunRows(S, X, col, oy0, oy1);
+            var epilogue = Epilogue.Residual == null ? Epilogue : Epilogue with { Residual = Epilogue.Residual + (long)oy0 * ow };
+            Sgemm.MultiplyPackedA(Weights, pixels, col, pixels, Y + (long)oy0 * ow, oh * ow, epilogue, WorkerPool.Serial);
+        }
+    }
+
     /// <summary>Scratch bytes <see cref="Run"/> needs for this shape.</summary>
     public static long WorkspaceBytes(in ConvShape s) =>
         UsesDepthwise(s) || s.IsPointwise ? 0 : (long)s.KernelSize * s.OutHeight * s.OutWidth * sizeof(float);
@@ -128,12 +165,6 @@ public static unsafe class Conv2D
             {
                 float* xg = x + ((long)n * s.InChannels + (long)g * cg) * s.InHeight * s.InWidth;
                 float* yg = y + ((long)n * s.OutChannels + (long)g * mg) * spatial;
-                float* col = xg;
-                if (!s.IsPointwise)
-                {
-                    Im2Col.Run(s, xg, workspace, pool);
-                    col = workspace;
-                }
                 var epilogue = new GemmEpilogue
                 {
                     Bias = weights.Bias != null ? weights.Bias.Floats + g * mg : null,
@@ -142,6 +173,19 @@ public static unsafe class Conv2D
                     ResidualStride = spatial,
                     Activation = activation,
                 };
+                int bands = s.IsPointwise ? 1 : Bands(s, pool.Concurrency);
+                if (bands > 1)
+                {
+                    var split = new BandBody { S = s, Weights = weights.PackedGroups[g], X = xg, Y = yg, Epilogue = epilogue, Bands = bands };
+                    pool.For(bands, ref split);
+                    continue;
+                }
+                float* col = xg;
+                if (!s.IsPointwise)
+                {
+                    Im2Col.Run(s, xg, workspace, pool);
+                    col = workspace;
+                }
                 Sgemm.MultiplyPackedA(weights.PackedGroups[g], spatial, col, spatial, yg, spatial, epilogue, pool);
             }
         }

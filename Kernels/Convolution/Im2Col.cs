@@ -16,6 +16,17 @@ namespace FastInfer.Kernels.Convolution;
 /// </summary>
 public static unsafe class Im2Col
 {
+    /// <summary>
+    /// Output rows [<paramref name="oy0"/>, <paramref name="oy1"/>) alone, on the calling thread, into a column matrix of
+    /// their own: col[k, (oy − oy0)·OW + ox], rows (oy1 − oy0)·OW apart.
+    /// </summary>
+    public static void RunRows(in ConvShape s, float* x, float* col, int oy0, int oy1)
+    {
+        for (int c = 0; c < s.InChannelsPerGroup; c++)
+            for (int ky = 0; ky < s.KernelHeight; ky++)
+                Unfold(s, x, col, c, ky, oy0, oy1, (long)(oy1 - oy0) * s.OutWidth, oy0);
+    }
+
     public static void Run(in ConvShape s, float* x, float* col, WorkerPool pool)
     {
         int bands = Math.Min(pool.Concurrency, Math.Max(1, s.OutHeight));
@@ -50,27 +61,36 @@ public static unsafe class Im2Col
             int perBand = S.InChannelsPerGroup * S.KernelHeight, band = index / perBand;
             index -= band * perBand;
             int c = index / S.KernelHeight, ky = index - c * S.KernelHeight;
-            int oh = S.OutHeight, ow = S.OutWidth, iw = S.InWidth, sw = S.StrideWidth;
-            int oy0 = (int)((long)oh * band / Bands), oy1 = (int)((long)oh * (band + 1) / Bands);
-            float* plane = X + (long)c * S.InHeight * iw;
-            for (int kx = 0; kx < S.KernelWidth; kx++)
+            int oh = S.OutHeight;
+            Unfold(S, X, Col, c, ky, (int)((long)oh * band / Bands), (int)((long)oh * (band + 1) / Bands), (long)oh * S.OutWidth, 0);
+        }
+    }
+
+    /// <summary>
+    /// Channel <paramref name="c"/>, filter row <paramref name="ky"/>, output rows [oy0, oy1): col row k starts at
+    /// col + k·<paramref name="rowStride"/>, output row oy at (oy − <paramref name="firstRow"/>)·OW within it.
+    /// </summary>
+    private static void Unfold(in ConvShape S, float* X, float* Col, int c, int ky, int oy0, int oy1, long rowStride, int firstRow)
+    {
+        int ow = S.OutWidth, iw = S.InWidth, sw = S.StrideWidth;
+        float* plane = X + (long)c * S.InHeight * iw;
+        for (int kx = 0; kx < S.KernelWidth; kx++)
+        {
+            float* dst = Col + (((long)c * S.KernelHeight + ky) * S.KernelWidth + kx) * rowStride;
+            int off = kx * S.DilationWidth - S.PadLeft; // ix = ox·sw + off
+            int lo = Math.Min(ow, off >= 0 ? 0 : (-off + sw - 1) / sw);
+            int hi = Math.Max(lo, Math.Min(ow, iw - off <= 0 ? 0 : (iw - off - 1) / sw + 1));
+            for (int oy = oy0; oy < oy1; oy++)
             {
-                float* dst = Col + (((long)c * S.KernelHeight + ky) * S.KernelWidth + kx) * oh * ow;
-                int off = kx * S.DilationWidth - S.PadLeft; // ix = ox·sw + off
-                int lo = Math.Min(ow, off >= 0 ? 0 : (-off + sw - 1) / sw);
-                int hi = Math.Max(lo, Math.Min(ow, iw - off <= 0 ? 0 : (iw - off - 1) / sw + 1));
-                for (int oy = oy0; oy < oy1; oy++)
-                {
-                    int iy = oy * S.StrideHeight - S.PadTop + ky * S.DilationHeight;
-                    float* row = dst + (long)oy * ow;
-                    if ((uint)iy >= (uint)S.InHeight) { new Span<float>(row, ow).Clear(); continue; }
-                    float* src = plane + (long)iy * iw + off;
-                    for (int ox = 0; ox < lo; ox++) row[ox] = 0f;
-                    if (sw == 1) Buffer.MemoryCopy(src + lo, row + lo, (hi - lo) * sizeof(float), (hi - lo) * sizeof(float));
-                    else if (sw == 2) Gather2(src, row, lo, hi, iw - off);
-                    else for (int ox = lo; ox < hi; ox++) row[ox] = src[ox * sw];
-                    for (int ox = hi; ox < ow; ox++) row[ox] = 0f;
-                }
+                int iy = oy * S.StrideHeight - S.PadTop + ky * S.DilationHeight;
+                float* row = dst + (long)(oy - firstRow) * ow;
+                if ((uint)iy >= (uint)S.InHeight) { new Span<float>(row, ow).Clear(); continue; }
+                float* src = plane + (long)iy * iw + off;
+                for (int ox = 0; ox < lo; ox++) row[ox] = 0f;
+                if (sw == 1) Buffer.MemoryCopy(src + lo, row + lo, (hi - lo) * sizeof(float), (hi - lo) * sizeof(float));
+                else if (sw == 2) Gather2(src, row, lo, hi, iw - off);
+                else for (int ox = lo; ox < hi; ox++) row[ox] = src[ox * sw];
+                for (int ox = hi; ox < ow; ox++) row[ox] = 0f;
             }
         }
     }

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Gemm;
+using FastInfer.Kernels.Memory;
 using FastInfer.Kernels.Platform;
 using FastInfer.Kernels.Threading;
 
@@ -48,19 +49,13 @@ public static unsafe class WinogradF43
     private static int TilesX(in ConvShape s) => (s.OutWidth + 3) / 4;
     private static long Align16(long floats) => (floats + 15) & ~15L;
 
-    /// <summary>
-    /// Workspace: V (36·C·T floats) and O (36·M·T), each padded for whole-vector reads past the end; split into up to
-    /// <see cref="MaxParts"/> regions (<see cref="PartBody"/>), whose alignment costs a few dozen floats each.
-    /// </summary>
-    public static long WorkspaceBytes(in ConvShape s) =>
-        (RegionFloats(s, (long)TilesY(s) * TilesX(s)) + MaxParts * 4L * Lanes) * sizeof(float);
+    /// <summary>Workspace: V (36·C·T floats) and O (36·M·T), each padded for whole-vector reads past the end.</summary>
+    public static long WorkspaceBytes(in ConvShape s) => RegionFloats(s, (long)TilesY(s) * TilesX(s)) * sizeof(float);
 
     /// <summary>Floats of one region holding V and O for <paramref name="tiles"/> tiles, a multiple of 16.</summary>
     private static long RegionFloats(in ConvShape s, long tiles) =>
         Align16(Xi * s.InChannels * tiles) + Lanes + Align16(Xi * s.OutChannels * tiles) + Lanes;
 
-    /// <summary>Most parts a convolution is split into (<see cref="PartBody"/>); more threads use the phase-by-phase split.</summary>
-    private const int MaxParts = 64;
 
     /// <summary>U[ξ] = (G g Gᵀ)[ξ] for every (m, c) as 36 row-major M×C matrices, in double then rounded.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per session, during a cold start
@@ -121,7 +116,7 @@ public static unsafe class WinogradF43
             };
             if (parts > 1)
             {
-                var split = new PartBody { Input = input, Output = output, U = u, Workspace = workspace, Groups = groups, Parts = parts };
+                var split = new PartBody { Input = input, Output = output, U = u, Groups = groups, Parts = parts };
                 GemmScratch.Get(); // as below
                 pool.For(parts, ref split);
                 continue;
@@ -148,7 +143,7 @@ public static unsafe class WinogradF43
     /// </summary>
     private static int Parts(int threads, int group, int tilesY, int tilesX)
     {
-        int parts = Math.Min(threads, MaxParts), groups = (tilesY + group - 1) / group;
+        int parts = threads, groups = (tilesY + group - 1) / group;
         long tiles = (long)tilesY * tilesX;
         // Each part's 36 products are as wide as its tiles: under two 32-column tiles each they run mostly on
         // padding (14×14's 16 tiles as 8 + 8 took twice as long as the phase-by-phase split, which gives each
@@ -175,8 +170,8 @@ public static unsafe class WinogradF43
 
     /// <summary>
     /// One thread's part of the whole convolution: a band of tile rows taken through all three steps — input
-    /// transform, the 36 products on its columns of V, output transform — with its V and O in a region of the
-    /// workspace no other part touches. The phase-by-phase split hands each step's items out afresh, so every thread
+    /// transform, the 36 products on its columns of V, output transform — with its V and O in the thread's own
+    /// scratch (<see cref="ThreadScratch"/>), which no other thread ever writes. The phase-by-phase split hands each step's items out afresh, so every thread
     /// reads half of V and O from the other core's cache; when the host places the two vCPUs on distant cores (a core
     /// round trip of 400-500 ns instead of ~100) those reads and the writes to shared lines made each half of the
     /// work as slow as the whole on one thread. Here only the band's two halo input rows cross. Results do not
@@ -187,7 +182,6 @@ public static unsafe class WinogradF43
         public InputBody Input;
         public OutputBody Output;
         public PackedMatrix[] U;
-        public float* Workspace;
         public int Groups, Parts;
 
         public void Invoke(int part)
@@ -195,16 +189,10 @@ public static unsafe class WinogradF43
             var input = Input;
             var output = Output;
             int group = input.Group, ty = input.TilesY, tx = input.TilesX, c = input.S.InChannels, m = input.S.OutChannels;
-            // This part's region: after the regions of the parts before it.
-            float* v = Workspace;
-            for (int p = 0; p < part; p++)
-            {
-                var (l, h) = PartTiles(p, Parts, Groups, group, ty, tx);
-                v += RegionFloats(input.S, h - l);
-            }
             var (lo, hi) = PartTiles(part, Parts, Groups, group, ty, tx);
             int tiles = hi - lo;
             if (tiles <= 0) return;
+            float* v = ThreadScratch.Get(RegionFloats(input.S, tiles));
             float* o = v + Align16((long)Xi * c * tiles) + Lanes;
             input.V = v; input.TileLo = lo; input.RowStride = tiles;
             output.O = o; output.TileLo = lo; output.RowStride = tiles;

@@ -185,6 +185,34 @@ public unsafe class ConvTests
         AssertClose(want.Floats, got.Floats, yCount, 1e-3, 1e-4, $"{what} {s} fused={fused}");
     }
 
+    /// <summary>
+    /// At 2 threads im2col convolutions run as one band of output rows per thread, each unfolding into its own scratch
+    /// and multiplying there (groups, batch, residual and stride 2 included): bit for bit what one thread computes.
+    /// </summary>
+    [Fact]
+    public void BandsGiveTheSameResultForOneAndTwoThreads()
+    {
+        using var p1 = new WorkerPool(1);
+        using var p2 = new WorkerPool(2);
+        var rnd = new Random(21);
+        foreach (var s in new[] { Shape(12, 20, 17, 18, 3, pad: 1, group: 3, batch: 2), Shape(9, 31, 30, 16, 3, stride: 2, pad: 1), Shape(8, 24, 26, 12, 1, stride: 2) })
+        {
+            long xCount = (long)s.Batch * s.InChannels * s.InHeight * s.InWidth;
+            long yCount = (long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth;
+            using var x = Random(xCount, rnd);
+            using var w = Random((long)s.OutChannels * s.KernelSize, rnd, 0.3f);
+            using var bias = Random(s.OutChannels, rnd);
+            using var residual = Random(yCount, rnd);
+            using var y1 = new AlignedBuffer(yCount * 4);
+            using var y2 = new AlignedBuffer(yCount * 4);
+            using var weights = new ConvWeights(s.OutChannels, s.InChannelsPerGroup, s.KernelHeight, s.KernelWidth, s.Group, w.Floats, bias.Floats);
+            using var ws = new AlignedBuffer(Math.Max(64, Conv2D.WorkspaceBytes(s)));
+            Conv2D.Run(s, weights, x.Floats, y1.Floats, residual.Floats, Activation.Relu, ws.Floats, p1);
+            Conv2D.Run(s, weights, x.Floats, y2.Floats, residual.Floats, Activation.Relu, ws.Floats, p2);
+            AssertEqual(y1.Floats, y2.Floats, yCount, $"bands 1 vs 2 threads {s}");
+        }
+    }
+
     [Fact]
     public void NoAllocationPerRunAfterWarmUp()
     {

@@ -1,0 +1,27 @@
+namespace FastInfer.Kernels.Memory;
+
+/// <summary>
+/// Per-thread scratch for a kernel's part of a parallel loop whose intermediate data never leaves its thread (a
+/// Winograd part's V and O, an im2col band's columns). Memory only one thread ever writes stays in that core's
+/// caches: the plan's arena hands the same bytes to different steps split differently across threads, and with the
+/// host's two vCPUs on distant cores, writing lines the other core last wrote made an im2col 2-2.5× slower at two
+/// threads than at one. Grows to the largest request and is kept (pool workers are persistent), so a run allocates
+/// nothing once every shape has been seen.
+/// </summary>
+public static unsafe class ThreadScratch
+{
+    [ThreadStatic] private static AlignedBuffer? t_buffer;
+
+    /// <summary>At least <paramref name="floats"/> floats, 64-byte aligned, contents undefined; valid until the next call on this thread.</summary>
+    public static float* Get(long floats)
+    {
+        long bytes = floats * sizeof(float);
+        var b = t_buffer;
+        if (b == null || b.ByteLength < bytes)
+        {
+            b?.Dispose();
+            t_buffer = b = new AlignedBuffer(bytes, zero: false);
+        }
+        return b.Floats;
+    }
+}
