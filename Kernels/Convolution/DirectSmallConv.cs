@@ -3,6 +3,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Gemm;
 using FastInfer.Kernels.Gemm.MicroKernels;
+using FastInfer.Kernels.Memory;
 using FastInfer.Kernels.Platform;
 using FastInfer.Kernels.Threading;
 
@@ -57,6 +58,23 @@ public static unsafe class DirectSmallConv
         // Under ~10 µs of FMAs (a 32×32 image's first layer) one core finishes before a split would pay for itself.
         var runOn = s.MultiplyAdds < SerialMultiplyAdds ? WorkerPool.Serial : pool;
         float* phases = null;
+        int rows = s.Batch * s.OutHeight, bands = runOn.Concurrency;
+        if (workspace != null && SplitPhases && s.StrideWidth == 2 && SplitByBands && bands > 1 && rows >= bands)
+        {
+            // One band of output rows per thread, its input rows' phases split into the thread's own scratch.
+            var banded = new BandBody
+            {
+                Phases = new PhaseBody { S = s, Length = PhaseLength(s), X = x },
+                Rows = new RowBody
+                {
+                    S = s, X = x, Y = y, Residual = residual, Taps = taps.Floats, Bias = weights.Bias != null ? weights.Bias.Floats : null,
+                    Activation = activation, Blocks = blocks, PaddedChannels = blocks * ChannelBlock,
+                },
+                Bands = bands,
+            };
+            runOn.For(bands, ref banded);
+            return;
+        }
         if (workspace != null && SplitPhases && s.StrideWidth == 2)
         {
             var split = new PhaseBody { S = s, X = x, Phases = workspace, Length = PhaseLength(s) };
@@ -73,6 +91,44 @@ public static unsafe class DirectSmallConv
 
     /// <summary>Whether stride-2 convolutions split their input into column phases first; a switch for the benchmarks' A/B.</summary>
     internal static bool SplitPhases = true;
+
+    /// <summary>Whether stride-2 convolutions run in per-thread bands (<see cref="BandBody"/>); a switch for the benchmarks' A/B.</summary>
+    internal static bool SplitByBands = true;
+
+    /// <summary>
+    /// One thread's band of output rows (over batch × height): the column phases of the input rows those rows read,
+    /// split into the thread's own scratch (<see cref="ThreadScratch"/>, laid out as the whole workspace would be),
+    /// then every 16-channel block of the band's rows. Splitting the phases plane by plane in one loop and the rows in
+    /// another had each thread read phases the other wrote — with the host's vCPUs far apart, reads from the other
+    /// core's cache. The halo input rows are split by both threads.
+    /// </summary>
+    private struct BandBody : IParallelBody
+    {
+        public PhaseBody Phases;
+        public RowBody Rows;
+        public int Bands;
+
+        public void Invoke(int band)
+        {
+            var s = Rows.S;
+            int total = s.Batch * s.OutHeight;
+            int r0 = (int)((long)total * band / Bands), r1 = (int)((long)total * (band + 1) / Bands);
+            if (r0 >= r1) return;
+            var phases = Phases;
+            var rows = Rows;
+            phases.Phases = rows.Phases = ThreadScratch.Get(WorkspaceBytes(s) / sizeof(float));
+            for (int n = r0 / s.OutHeight; n <= (r1 - 1) / s.OutHeight; n++)
+            {
+                // Input rows read by this image's output rows in the band.
+                int oh0 = Math.Max(r0 - n * s.OutHeight, 0), oh1 = Math.Min(r1 - n * s.OutHeight, s.OutHeight);
+                int iy0 = Math.Max(0, oh0 * s.StrideHeight - s.PadTop), iy1 = Math.Min(s.InHeight, (oh1 - 1) * s.StrideHeight - s.PadTop + s.KernelHeight);
+                for (int ci = 0; ci < s.InChannels; ci++)
+                    for (int iy = iy0; iy < iy1; iy++) phases.Invoke((n * s.InChannels + ci) * s.InHeight + iy);
+            }
+            for (int r = r0; r < r1; r++)
+                for (int b = 0; b < rows.Blocks; b++) rows.Invoke(r * rows.Blocks + b);
+        }
+    }
 
     /// <summary>Scratch bytes <see cref="Run"/> uses: the input's two column phases for stride 2, nothing otherwise.</summary>
     public static long WorkspaceBytes(in ConvShape s) =>
