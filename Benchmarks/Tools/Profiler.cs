@@ -39,6 +39,7 @@ public static unsafe class Profiler
         if (what is "scaling") ScalingModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? ResNetPath, threads, reps);
         if (what is "gemmab") GemmAb(threads, reps);
         if (what is "twin") Twin(reps);
+        if (what is "maxpool") MaxPool(threads, reps);
         if (what is "ab") AbModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? ResNetPath, threads, reps);
         if (what is "seedcnn") Compare("seed CNN 32x32x3", global::FastInfer.Tests.Support.SeedCnn.Build(32, 32, 3), 32, 2f, threads, reps);
     }
@@ -353,6 +354,28 @@ public static unsafe class Profiler
             Console.WriteLine($"{name}: alone p50 {RunOn(1):F3} ms, two at once p50 {RunOn(2):F3} ms each");
     }
 
+    /// <summary>ResNet-18's 3×3 stride-2 max pool (64 planes, 112 → 56) alone, p50 of repeated runs.</summary>
+    public static void MaxPool(int threads, int reps)
+    {
+        using var pool = new WorkerPool(threads);
+        var shape = new FastInfer.Kernels.Pooling.PoolShape
+        {
+            Planes = 64, InHeight = 112, InWidth = 112, OutHeight = 56, OutWidth = 56, KernelHeight = 3, KernelWidth = 3,
+            StrideHeight = 2, StrideWidth = 2, DilationHeight = 1, DilationWidth = 1, PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1,
+        };
+        using var x = Fill(64L * 112 * 112, new Random(3));
+        using var y = new AlignedBuffer(64L * 56 * 56 * 4);
+        WarmUp(() => FastInfer.Kernels.Pooling.Pool2D.Run(FastInfer.Kernels.Pooling.PoolKind.Max, shape, false, x.Floats, y.Floats, pool));
+        var t = new List<double>();
+        for (int r = 0; r < reps; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            FastInfer.Kernels.Pooling.Pool2D.Run(FastInfer.Kernels.Pooling.PoolKind.Max, shape, false, x.Floats, y.Floats, pool);
+            t.Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+        }
+        Console.WriteLine($"maxpool 3x3/2 64x112x112 t={threads}: p50 {Median(t):F1} us, min {t.Min():F1} us");
+    }
+
     /// <summary>Per-step speed-up from 1 to <paramref name="threads"/> threads, the two sessions' runs interleaved.</summary>
     public static void ScalingModel(string path, int threads, int reps)
     {
@@ -376,6 +399,7 @@ public static unsafe class Profiler
         "wparts" => on => WinogradF43.SplitByParts = on,
         "bands" => on => Conv2D.SplitByBands = on,
         "stembands" => on => DirectSmallConv.SplitByBands = on,
+        "pool3x3" => on => FastInfer.Kernels.Pooling.Pool2D.Direct3x3Stride2 = on,
         "wbalance" => on => WinogradF43.PartImbalance = on ? 1.05 : 1.15,
         "widenc" => on => GemmDriver.WideNc = on,
         _ => on => GemmBlocking.PrefetchPrepackedB = on,
