@@ -120,21 +120,14 @@ public static unsafe class Profiler
         foreach (var (name, s) in ResNet18Layers.All())
         {
             if (only != null && !name.Contains(only, StringComparison.Ordinal)) continue;
-            var rnd = new Random(2);
-            using var w = Fill((long)s.OutChannels * s.KernelSize, rnd);
-            using var bias = Fill(s.OutChannels, rnd);
-            using var weights = new ConvWeights(s.OutChannels, s.InChannelsPerGroup, s.KernelHeight, s.KernelWidth, 1, w.Floats, bias.Floats);
-            using var x = Fill((long)s.InChannels * s.InHeight * s.InWidth, rnd);
-            using var y = new AlignedBuffer((long)s.OutChannels * s.OutHeight * s.OutWidth * 4);
-            var algorithm = Conv2D.Choose(s, allowWinograd: Environment.GetEnvironmentVariable("FASTINFER_WINOGRAD") != "0");
-            weights.PrepareFor(algorithm);
-            using var ws = new AlignedBuffer(Math.Max(64, Conv2D.WorkspaceBytes(s, algorithm)));
+            using var layer = new LayerData(s, allowWinograd: Environment.GetEnvironmentVariable("FASTINFER_WINOGRAD") != "0");
+            var algorithm = layer.Algorithm;
             var t = new List<double>();
-            WarmUp(() => Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool, algorithm));
+            WarmUp(() => layer.Run(pool));
             for (int r = 0; r < reps; r++)
             {
                 var sw = Stopwatch.StartNew();
-                Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool, algorithm);
+                layer.Run(pool);
                 t.Add(sw.Elapsed.TotalSeconds);
             }
             string label = name + (algorithm == ConvAlgorithm.Winograd ? " [W]" : algorithm == ConvAlgorithm.PixelRowsGemm ? " [T]" : algorithm == ConvAlgorithm.DirectSmall ? " [D]" : "");
@@ -313,35 +306,20 @@ public static unsafe class Profiler
     {
         string only = Environment.GetEnvironmentVariable("FASTINFER_PROFILE_LAYER") ?? "layer1.0";
         var (name, s) = ResNet18Layers.All().First(l => l.Name.Contains(only));
-        bool shareWeights = Environment.GetEnvironmentVariable("FASTINFER_TWIN_SHARE") == "1";
-        var rnd0 = new Random(2);
-        using var w0 = Fill((long)s.OutChannels * s.KernelSize, rnd0);
-        using var bias0 = Fill(s.OutChannels, rnd0);
-        using var shared = new ConvWeights(s.OutChannels, s.InChannelsPerGroup, s.KernelHeight, s.KernelWidth, 1, w0.Floats, bias0.Floats);
-        shared.PrepareFor(Conv2D.Choose(s, allowWinograd: true));
         double RunOn(int threadCount)
         {
             var times = new double[threadCount];
             var start = new Barrier(threadCount);
             var ths = Enumerable.Range(0, threadCount).Select(i => new Thread(() =>
             {
-                var rnd = new Random(2);
-                using var w = Fill((long)s.OutChannels * s.KernelSize, rnd);
-                using var bias = Fill(s.OutChannels, rnd);
-                using var weights = new ConvWeights(s.OutChannels, s.InChannelsPerGroup, s.KernelHeight, s.KernelWidth, 1, w.Floats, bias.Floats);
-                using var x = Fill((long)s.InChannels * s.InHeight * s.InWidth, rnd);
-                using var y = new AlignedBuffer((long)s.OutChannels * s.OutHeight * s.OutWidth * 4);
-                var algorithm = Conv2D.Choose(s, allowWinograd: true);
-                weights.PrepareFor(algorithm);
-                using var ws = new AlignedBuffer(Math.Max(64, Conv2D.WorkspaceBytes(s, algorithm)));
-                var wts = shareWeights ? shared : weights;
-                for (int r = 0; r < 50; r++) Conv2D.Run(s, wts, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, WorkerPool.Serial, algorithm);
+                using var layer = new LayerData(s, allowWinograd: true);
+                for (int r = 0; r < 50; r++) layer.Run(WorkerPool.Serial);
                 start.SignalAndWait();
                 var t = new List<double>();
                 for (int r = 0; r < reps; r++)
                 {
                     var sw = Stopwatch.StartNew();
-                    Conv2D.Run(s, wts, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, WorkerPool.Serial, algorithm);
+                    layer.Run(WorkerPool.Serial);
                     t.Add(sw.Elapsed.TotalMilliseconds);
                 }
                 times[i] = Median(t);
@@ -446,5 +424,44 @@ public static unsafe class Profiler
         double pf = Median(tf), po = Median(to);
         Console.WriteLine($"{name} t={threads}: FastInfer p50 {pf:F2} ms (min {tf.Min():F2}), ORT p50 {po:F2} ms (min {to.Min():F2}), ratio {pf / po:F3}; max |diff| {maxDiff:G3}");
         foreach (var o in outs) o.Tensor.Dispose();
+    }
+}
+
+/// <summary>One ResNet layer's random weights, input, output and workspace, prepared for the algorithm the planner would choose.</summary>
+internal sealed unsafe class LayerData : IDisposable
+{
+    private readonly ConvShape _shape;
+    private readonly AlignedBuffer _w, _bias, _x, _y, _workspace;
+    private readonly ConvWeights _weights;
+
+    public ConvAlgorithm Algorithm { get; }
+
+    public LayerData(ConvShape s, bool allowWinograd)
+    {
+        _shape = s;
+        var rnd = new Random(2);
+        _w = Fill((long)s.OutChannels * s.KernelSize, rnd);
+        _bias = Fill(s.OutChannels, rnd);
+        _weights = new ConvWeights(s.OutChannels, s.InChannelsPerGroup, s.KernelHeight, s.KernelWidth, 1, _w.Floats, _bias.Floats);
+        _x = Fill((long)s.InChannels * s.InHeight * s.InWidth, rnd);
+        _y = new AlignedBuffer((long)s.OutChannels * s.OutHeight * s.OutWidth * 4);
+        Algorithm = Conv2D.Choose(s, allowWinograd);
+        _weights.PrepareFor(Algorithm);
+        _workspace = new AlignedBuffer(Math.Max(64, Conv2D.WorkspaceBytes(s, Algorithm)));
+    }
+
+    public void Run(WorkerPool pool) => Conv2D.Run(_shape, _weights, _x.Floats, _y.Floats, null, Activation.Relu, _workspace.Floats, pool, Algorithm);
+
+    private static AlignedBuffer Fill(long n, Random rnd)
+    {
+        var b = new AlignedBuffer(n * 4);
+        for (long i = 0; i < n; i++) b.Floats[i] = (float)rnd.NextDouble() - 0.5f;
+        return b;
+    }
+
+    public void Dispose()
+    {
+        _weights.Dispose();
+        _w.Dispose(); _bias.Dispose(); _x.Dispose(); _y.Dispose(); _workspace.Dispose();
     }
 }

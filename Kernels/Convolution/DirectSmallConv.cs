@@ -89,6 +89,10 @@ public static unsafe class DirectSmallConv
         runOn.For(s.Batch * s.OutHeight * blocks, ref body);
     }
 
+    /// <summary>Type flags for <see cref="Accumulate{TFromPhases}"/>: read the column phases (1) or the input rows (0).</summary>
+    private struct Yes : IRowCount { public static int Value => 1; }
+    private struct No : IRowCount { public static int Value => 0; }
+
     /// <summary>Whether stride-2 convolutions split their input into column phases first; a switch for the benchmarks' A/B.</summary>
     internal static bool SplitPhases = true;
 
@@ -216,8 +220,8 @@ public static unsafe class DirectSmallConv
             for (int x0 = 0; x0 < ow; x0 += Lanes)
             {
                 int valid = Math.Min(Lanes, ow - x0);
-                if (Phases != null) AccumulateFromPhases(S, Taps, Bias, PaddedChannels, n, oh, x0, c0, channels, tile, Phases);
-                else Accumulate(S, X, Taps, Bias, PaddedChannels, n, oh, x0, c0, channels, tile);
+                if (Phases != null) Accumulate<Yes>(S, X, Taps, Bias, PaddedChannels, n, oh, x0, c0, channels, tile, Phases);
+                else Accumulate<No>(S, X, Taps, Bias, PaddedChannels, n, oh, x0, c0, channels, tile);
                 var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(valid)).AsSingle();
                 for (int c = 0; c < channels; c++)
                 {
@@ -259,8 +263,8 @@ public static unsafe class DirectSmallConv
             var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 1, 3, 5, 7, 9, 11, 13, 15);
             for (int x0 = 0; x0 < 2 * pw; x0 += Lanes)
             {
-                Accumulate(S, X, Taps, Bias, PaddedChannels, n, 2 * ph, x0, c0, channels, top);
-                Accumulate(S, X, Taps, Bias, PaddedChannels, n, 2 * ph + 1, x0, c0, channels, bottom);
+                Accumulate<No>(S, X, Taps, Bias, PaddedChannels, n, 2 * ph, x0, c0, channels, top);
+                Accumulate<No>(S, X, Taps, Bias, PaddedChannels, n, 2 * ph + 1, x0, c0, channels, bottom);
                 int valid = Math.Min(Lanes / 2, pw - x0 / 2);
                 var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(valid)).AsSingle();
                 for (int c = 0; c < channels; c++)
@@ -277,10 +281,16 @@ public static unsafe class DirectSmallConv
     /// <summary>
     /// tile[c·16 + i] = bias[c0 + c] + Σ taps of output pixel (oh, x0 + i), channel c0 + c, for 16 pixels × 16 channels
     /// held in registers through the tap loop; lanes past the row compute on zero-padded loads and are not stored.
+    /// For stride 2 with the column phases (<typeparamref name="TFromPhases"/> = 1) each tap is one load from a phase
+    /// row. The choice is a type argument, fixed when compiling: as a run-time test inside the tap loop it cost a branch
+    /// and two spills per tap, and ResNet's stem took 1.83-1.87 ms on one thread instead of 1.66-1.75.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Accumulate(in ConvShape S, float* X, float* Taps, float* Bias, int PaddedChannels, int n, int oh, int x0, int c0, int channels, float* tile)
+    private static void Accumulate<TFromPhases>(in ConvShape S, float* X, float* Taps, float* Bias, int PaddedChannels, int n, int oh, int x0, int c0, int channels, float* tile,
+        float* phases = null) where TFromPhases : struct, IRowCount
     {
+        bool fromPhases = TFromPhases.Value == 1;
+        int phaseLength = fromPhases ? PhaseLength(S) : 0;
         int stride = S.StrideWidth;
         int ih0 = oh * S.StrideHeight - S.PadTop, iw = S.InWidth, ih = S.InHeight, kh = S.KernelHeight, kw = S.KernelWidth;
         float* image = X + (long)n * S.InChannels * ih * iw;
@@ -308,9 +318,12 @@ public static unsafe class DirectSmallConv
                 int iy = ih0 + r;
                 if ((uint)iy >= (uint)ih) { w += kw * PaddedChannels; continue; }
                 float* src = image + ((long)ci * ih + iy) * iw;
+                float* even = fromPhases ? phases + (((long)n * S.InChannels + ci) * ih + iy) * 2 * phaseLength + x0 : null, odd = even + phaseLength;
                 for (int q = 0; q < kw; q++, w += PaddedChannels)
                 {
-                    var v = stride == 1 ? LoadRow(src, x0 + q - S.PadLeft, iw) : LoadEvenColumns(src, 2 * x0 + q - S.PadLeft, iw);
+                    // Column q of 16 stride-2 outputs is phase q mod 2 shifted by q / 2; the choice is made when compiling.
+                    var v = fromPhases ? Vector512.Load(((q & 1) == 0 ? even : odd) + (q >> 1))
+                        : stride == 1 ? LoadRow(src, x0 + q - S.PadLeft, iw) : LoadEvenColumns(src, 2 * x0 + q - S.PadLeft, iw);
                     a0 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[0]), a0);
                     a1 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[1]), a1);
                     a2 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[2]), a2);
@@ -331,122 +344,6 @@ public static unsafe class DirectSmallConv
             }
         }
         // Through the stack before the epilogue's calls, so the accumulators stay in registers in the tap loop.
-        Vector512.Store(a0, tile + 0 * Lanes);
-        Vector512.Store(a1, tile + 1 * Lanes);
-        Vector512.Store(a2, tile + 2 * Lanes);
-        Vector512.Store(a3, tile + 3 * Lanes);
-        Vector512.Store(a4, tile + 4 * Lanes);
-        Vector512.Store(a5, tile + 5 * Lanes);
-        Vector512.Store(a6, tile + 6 * Lanes);
-        Vector512.Store(a7, tile + 7 * Lanes);
-        Vector512.Store(a8, tile + 8 * Lanes);
-        Vector512.Store(a9, tile + 9 * Lanes);
-        Vector512.Store(a10, tile + 10 * Lanes);
-        Vector512.Store(a11, tile + 11 * Lanes);
-        Vector512.Store(a12, tile + 12 * Lanes);
-        Vector512.Store(a13, tile + 13 * Lanes);
-        Vector512.Store(a14, tile + 14 * Lanes);
-        Vector512.Store(a15, tile + 15 * Lanes);
-    }
-
-    /// <summary>
-    /// <see cref="Accumulate"/> for stride 2 from the column phases, the tap loop taken two columns at a time (one load
-    /// from each phase row), so it holds no per-tap choice between paths and no phase arithmetic: ResNet's stem
-    /// 1.71-1.74 against 1.83-1.87 ms on one thread with the phase load inside <see cref="Accumulate"/>'s tap loop.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AccumulateFromPhases(in ConvShape S, float* Taps, float* Bias, int PaddedChannels, int n, int oh, int x0, int c0, int channels, float* tile,
-        float* phases)
-    {
-        int phaseLength = PhaseLength(S);
-        int ih0 = oh * S.StrideHeight - S.PadTop, ih = S.InHeight, kh = S.KernelHeight, kw = S.KernelWidth, pairs = kw / 2;
-        var a0 = Vector512.Create(Bias != null && 0 < channels ? Bias[c0 + 0] : 0f);
-        var a1 = Vector512.Create(Bias != null && 1 < channels ? Bias[c0 + 1] : 0f);
-        var a2 = Vector512.Create(Bias != null && 2 < channels ? Bias[c0 + 2] : 0f);
-        var a3 = Vector512.Create(Bias != null && 3 < channels ? Bias[c0 + 3] : 0f);
-        var a4 = Vector512.Create(Bias != null && 4 < channels ? Bias[c0 + 4] : 0f);
-        var a5 = Vector512.Create(Bias != null && 5 < channels ? Bias[c0 + 5] : 0f);
-        var a6 = Vector512.Create(Bias != null && 6 < channels ? Bias[c0 + 6] : 0f);
-        var a7 = Vector512.Create(Bias != null && 7 < channels ? Bias[c0 + 7] : 0f);
-        var a8 = Vector512.Create(Bias != null && 8 < channels ? Bias[c0 + 8] : 0f);
-        var a9 = Vector512.Create(Bias != null && 9 < channels ? Bias[c0 + 9] : 0f);
-        var a10 = Vector512.Create(Bias != null && 10 < channels ? Bias[c0 + 10] : 0f);
-        var a11 = Vector512.Create(Bias != null && 11 < channels ? Bias[c0 + 11] : 0f);
-        var a12 = Vector512.Create(Bias != null && 12 < channels ? Bias[c0 + 12] : 0f);
-        var a13 = Vector512.Create(Bias != null && 13 < channels ? Bias[c0 + 13] : 0f);
-        var a14 = Vector512.Create(Bias != null && 14 < channels ? Bias[c0 + 14] : 0f);
-        var a15 = Vector512.Create(Bias != null && 15 < channels ? Bias[c0 + 15] : 0f);
-        float* w = Taps + c0;
-        nint step = PaddedChannels;
-        for (int ci = 0; ci < S.InChannels; ci++)
-        {
-            for (int r = 0; r < kh; r++)
-            {
-                int iy = ih0 + r;
-                if ((uint)iy >= (uint)ih) { w += kw * step; continue; }
-                float* even = phases + (((long)n * S.InChannels + ci) * ih + iy) * 2 * phaseLength + x0, odd = even + phaseLength;
-                for (int q = 0; q < pairs; q++, w += 2 * step)
-                {
-                    var v = Vector512.Load(even + q);
-                    a0 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[0]), a0);
-                    a1 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[1]), a1);
-                    a2 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[2]), a2);
-                    a3 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[3]), a3);
-                    a4 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[4]), a4);
-                    a5 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[5]), a5);
-                    a6 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[6]), a6);
-                    a7 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[7]), a7);
-                    a8 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[8]), a8);
-                    a9 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[9]), a9);
-                    a10 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[10]), a10);
-                    a11 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[11]), a11);
-                    a12 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[12]), a12);
-                    a13 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[13]), a13);
-                    a14 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[14]), a14);
-                    a15 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[15]), a15);
-                    float* u = w + step;
-                    v = Vector512.Load(odd + q);
-                    a0 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(u[0]), a0);
-                    a1 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(u[1]), a1);
-                    a2 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(u[2]), a2);
-                    a3 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(u[3]), a3);
-                    a4 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(u[4]), a4);
-                    a5 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(u[5]), a5);
-                    a6 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(u[6]), a6);
-                    a7 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(u[7]), a7);
-                    a8 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(u[8]), a8);
-                    a9 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(u[9]), a9);
-                    a10 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(u[10]), a10);
-                    a11 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(u[11]), a11);
-                    a12 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(u[12]), a12);
-                    a13 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(u[13]), a13);
-                    a14 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(u[14]), a14);
-                    a15 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(u[15]), a15);
-                }
-                if ((kw & 1) != 0)
-                {
-                    // The last tap, an even column: phase 0 shifted by kw / 2.
-                    var v = Vector512.Load(even + pairs);
-                    a0 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[0]), a0);
-                    a1 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[1]), a1);
-                    a2 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[2]), a2);
-                    a3 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[3]), a3);
-                    a4 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[4]), a4);
-                    a5 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[5]), a5);
-                    a6 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[6]), a6);
-                    a7 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[7]), a7);
-                    a8 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[8]), a8);
-                    a9 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[9]), a9);
-                    a10 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[10]), a10);
-                    a11 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[11]), a11);
-                    a12 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[12]), a12);
-                    a13 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[13]), a13);
-                    a14 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[14]), a14);
-                    a15 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[15]), a15);
-                    w += step;
-                }
-            }
-        }
         Vector512.Store(a0, tile + 0 * Lanes);
         Vector512.Store(a1, tile + 1 * Lanes);
         Vector512.Store(a2, tile + 2 * Lanes);
