@@ -57,35 +57,25 @@ public static unsafe class DirectSmallConv
         int blocks = (s.OutChannels + ChannelBlock - 1) / ChannelBlock;
         // Under ~10 µs of FMAs (a 32×32 image's first layer) one core finishes before a split would pay for itself.
         var runOn = s.MultiplyAdds < SerialMultiplyAdds ? WorkerPool.Serial : pool;
-        float* phases = null;
-        int rows = s.Batch * s.OutHeight, bands = runOn.Concurrency;
-        if (workspace != null && SplitPhases && s.StrideWidth == 2 && SplitByBands && bands > 1 && rows >= bands)
-        {
-            // One band of output rows per thread, its input rows' phases split into the thread's own scratch.
-            var banded = new BandBody
-            {
-                Phases = new PhaseBody { S = s, Length = PhaseLength(s), X = x },
-                Rows = new RowBody
-                {
-                    S = s, X = x, Y = y, Residual = residual, Taps = taps.Floats, Bias = weights.Bias != null ? weights.Bias.Floats : null,
-                    Activation = activation, Blocks = blocks, PaddedChannels = blocks * ChannelBlock,
-                },
-                Bands = bands,
-            };
-            runOn.For(bands, ref banded);
-            return;
-        }
-        if (workspace != null && SplitPhases && s.StrideWidth == 2)
-        {
-            var split = new PhaseBody { S = s, X = x, Phases = workspace, Length = PhaseLength(s) };
-            runOn.For(s.Batch * s.InChannels * s.InHeight, ref split);
-            phases = workspace;
-        }
         var body = new RowBody
         {
             S = s, X = x, Y = y, Residual = residual, Taps = taps.Floats, Bias = weights.Bias != null ? weights.Bias.Floats : null,
-            Activation = activation, Blocks = blocks, PaddedChannels = blocks * ChannelBlock, Phases = phases,
+            Activation = activation, Blocks = blocks, PaddedChannels = blocks * ChannelBlock,
         };
+        if (workspace != null && SplitPhases && s.StrideWidth == 2)
+        {
+            var split = new PhaseBody { S = s, X = x, Phases = workspace, Length = PhaseLength(s) };
+            int bands = runOn.Concurrency;
+            if (SplitByBands && bands > 1 && s.Batch * s.OutHeight >= bands)
+            {
+                // One band of output rows per thread, its input rows' phases split into the thread's own scratch.
+                var banded = new BandBody { Phases = split, Rows = body, Bands = bands };
+                runOn.For(bands, ref banded);
+                return;
+            }
+            runOn.For(s.Batch * s.InChannels * s.InHeight, ref split);
+            body.Phases = workspace;
+        }
         runOn.For(s.Batch * s.OutHeight * blocks, ref body);
     }
 

@@ -26,7 +26,6 @@ internal unsafe struct GemmDriver : IParallelBody
     public float* BPacked;
     public float* C; public long Ldc;
     private int _mPanels, _n16, _nTasks, _mTasks, _nTiles;
-    private bool _wideB;
 
     /// <summary>Splits C into tasks and runs them on the pool.</summary>
     public void Run(WorkerPool pool)
@@ -38,8 +37,8 @@ internal unsafe struct GemmDriver : IParallelBody
         // An N block bounds the B block packed into scratch; a prepacked B needs no scratch, so a task then takes all
         // its columns and packs each A panel once per K block instead of once per N block (MiniLM's 1536-wide FFN
         // packed its activations six times).
-        _wideB = BPacked == null && APacked == null && WideNc && _mPanels >= GemmBlocking.McPanels;
-        int nBlock = BPacked != null ? RoundUp(_n16, units) : _wideB ? GemmBlocking.NcUnitsWide : GemmBlocking.NcUnits;
+        bool wideB = BPacked == null && APacked == null && WideNc && _mPanels >= GemmBlocking.McPanels;
+        int nBlock = BPacked != null ? RoundUp(_n16, units) : wideB ? GemmBlocking.NcUnitsWide : GemmBlocking.NcUnits;
         int nPer = Math.Min(RoundUp(_n16, units), nBlock), mPer;
         _nTasks = Ceil(_n16, nPer);
         int mTasks = 1, threads = pool.Concurrency;

@@ -60,7 +60,7 @@ internal static class GemmBlocking
     /// </summary>
     public const int NcUnitsWide = 64;
     /// <summary>
-    /// M block in Mr-row panels: up to 8 packed A panels (8×12×384×4 = 144 KiB, L2) are swept by each kc×Nr slice
+    /// M block in Mr-row panels: up to 16 packed A panels (16×12×384×4 = 288 KiB, L2) are swept by each kc×Nr slice
     /// of B (up to 48 KiB, L1/L2) before the next slice is touched.
     /// </summary>
     public const int McPanels = 16;
