@@ -15,9 +15,10 @@ namespace FastInfer.Kernels.Convolution;
 /// too short to pay for its tile store. Here 16 horizontally adjacent output pixels are one vector: for each of the
 /// K taps one (masked at the image edge) load of the input row — for stride 2, two loads and a permute keeping the
 /// even columns — then one FMA into each of 16 output channels' accumulators with the tap's weight broadcast. The input is read in place and the output written once.
-/// Needs AVX-512 F; parallel over (output row, 16-channel block).
+/// Needs AVX-512 F; parallel over (output row, 16-channel block). A stride-2 layer given a workspace (ResNet's stem) takes
+/// the column-phase path instead (DirectSmallConvPhases.cs): three pixel vectors by eight channels per tile.
 /// </summary>
-public static unsafe class DirectSmallConv
+public static unsafe partial class DirectSmallConv
 {
     private const int Lanes = 16;
     /// <summary>Output channels held in registers per pass.</summary>
@@ -62,113 +63,15 @@ public static unsafe class DirectSmallConv
             S = s, X = x, Y = y, Residual = residual, Taps = taps.Floats, Bias = weights.Bias != null ? weights.Bias.Floats : null,
             Activation = activation, Blocks = blocks, PaddedChannels = blocks * ChannelBlock,
         };
-        if (workspace != null && SplitPhases && s.StrideWidth == 2)
-        {
-            var split = new PhaseBody { S = s, X = x, Phases = workspace, Length = PhaseLength(s) };
-            int bands = runOn.Concurrency;
-            if (SplitByBands && bands > 1 && s.Batch * s.OutHeight >= bands)
-            {
-                // One band of output rows per thread, its input rows' phases split into the thread's own scratch.
-                var banded = new BandBody { Phases = split, Rows = body, Bands = bands };
-                runOn.For(bands, ref banded);
-                return;
-            }
-            runOn.For(s.Batch * s.InChannels * s.InHeight, ref split);
-            body.Phases = workspace;
-        }
+        if (workspace != null && SplitPhases && s.StrideWidth == 2) { RunFromPhases(s, body, workspace, runOn); return; }
         runOn.For(s.Batch * s.OutHeight * blocks, ref body);
     }
-
-    /// <summary>Type flags for <see cref="Accumulate{TFromPhases}"/>: read the column phases (1) or the input rows (0).</summary>
-    private struct Yes : IRowCount { public static int Value => 1; }
-    private struct No : IRowCount { public static int Value => 0; }
 
     /// <summary>Whether stride-2 convolutions split their input into column phases first; a switch for the benchmarks' A/B.</summary>
     internal static bool SplitPhases = true;
 
-    /// <summary>Whether stride-2 convolutions run in per-thread bands (<see cref="BandBody"/>); a switch for the benchmarks' A/B.</summary>
+    /// <summary>Whether stride-2 convolutions run in per-thread bands (<see cref="PhaseBandBody"/>); a switch for the benchmarks' A/B.</summary>
     internal static bool SplitByBands = true;
-
-    /// <summary>
-    /// One thread's band of output rows (over batch × height): the column phases of the input rows those rows read,
-    /// split into the thread's own scratch (<see cref="ThreadScratch"/>, laid out as the whole workspace would be),
-    /// then every 16-channel block of the band's rows. Splitting the phases plane by plane in one loop and the rows in
-    /// another had each thread read phases the other wrote — with the host's vCPUs far apart, reads from the other
-    /// core's cache. The halo input rows are split by both threads.
-    /// </summary>
-    private struct BandBody : IParallelBody
-    {
-        public PhaseBody Phases;
-        public RowBody Rows;
-        public int Bands;
-
-        public void Invoke(int band)
-        {
-            var s = Rows.S;
-            int total = s.Batch * s.OutHeight;
-            int r0 = (int)((long)total * band / Bands), r1 = (int)((long)total * (band + 1) / Bands);
-            if (r0 >= r1) return;
-            var phases = Phases;
-            var rows = Rows;
-            phases.Phases = rows.Phases = ThreadScratch.Get(WorkspaceBytes(s) / sizeof(float));
-            for (int n = r0 / s.OutHeight; n <= (r1 - 1) / s.OutHeight; n++)
-            {
-                // Input rows read by this image's output rows in the band.
-                int oh0 = Math.Max(r0 - n * s.OutHeight, 0), oh1 = Math.Min(r1 - n * s.OutHeight, s.OutHeight);
-                int iy0 = Math.Max(0, oh0 * s.StrideHeight - s.PadTop), iy1 = Math.Min(s.InHeight, (oh1 - 1) * s.StrideHeight - s.PadTop + s.KernelHeight);
-                for (int ci = 0; ci < s.InChannels; ci++)
-                    for (int iy = iy0; iy < iy1; iy++) phases.Invoke((n * s.InChannels + ci) * s.InHeight + iy);
-            }
-            for (int r = r0; r < r1; r++)
-                for (int b = 0; b < rows.Blocks; b++) rows.Invoke(r * rows.Blocks + b);
-        }
-    }
-
-    /// <summary>Scratch bytes <see cref="Run"/> uses: the input's two column phases for stride 2, nothing otherwise.</summary>
-    public static long WorkspaceBytes(in ConvShape s) =>
-        s.StrideWidth == 2 ? (long)s.Batch * s.InChannels * s.InHeight * 2 * PhaseLength(s) * sizeof(float) : 0;
-
-    /// <summary>
-    /// Floats per phase row: every 16-pixel tile's loads, up to (KW − 1) / 2 past it, stay inside the row (zeros past
-    /// the image), rounded to whole vectors.
-    /// </summary>
-    private static int PhaseLength(in ConvShape s) => ((s.OutWidth + Lanes - 1) / Lanes * Lanes + (s.KernelWidth - 1) / 2 + Lanes - 1) / Lanes * Lanes;
-
-    /// <summary>
-    /// One input row of a stride-2 convolution split into its column phases, padding included:
-    /// phase[p][j] = x[2j + p − padLeft] (zero outside the row), so that tap q of the 16 output pixels from x0 is the one
-    /// contiguous load phase[q mod 2][x0 + q / 2] — instead of two loads, a permute and an edge test per tap, each time.
-    /// </summary>
-    private struct PhaseBody : IParallelBody
-    {
-        public ConvShape S;
-        public float* X, Phases;
-        public int Length;
-
-        [SkipLocalsInit]
-        public void Invoke(int index)
-        {
-            int iw = S.InWidth;
-            float* src = X + (long)index * iw;
-            float* even = Phases + (long)index * 2 * Length, odd = even + Length;
-            // The row shifted by the left padding, zeros around it, then de-interleaved 32 floats at a time.
-            int padded = 2 * Length + 2 * Lanes;
-            float* row = stackalloc float[padded];
-            int left = Math.Min(S.PadLeft, padded), copy = Math.Max(0, Math.Min(iw, padded - left));
-            new Span<float>(row, left).Clear();
-            new ReadOnlySpan<float>(src, copy).CopyTo(new Span<float>(row + left, copy));
-            new Span<float>(row + left + copy, padded - left - copy).Clear();
-            var evenIndex = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-            var oddIndex = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-            for (int j = 0; j < Length; j += Lanes)
-            {
-                var a = Vector512.Load(row + 2 * j);
-                var b = Vector512.Load(row + 2 * j + Lanes);
-                Vector512.Store(Avx512F.PermuteVar16x32x2(a, evenIndex, b), even + j);
-                Vector512.Store(Avx512F.PermuteVar16x32x2(a, oddIndex, b), odd + j);
-            }
-        }
-    }
 
     /// <summary>
     /// The convolution, its activation, then a 2×2 stride-2 max pool (floor rounding) into <paramref name="y"/>
@@ -193,8 +96,6 @@ public static unsafe class DirectSmallConv
         public float* X, Y, Residual, Taps, Bias;
         public Activation Activation;
         public int Blocks, PaddedChannels;
-        /// <summary>The input's column phases (<see cref="PhaseBody"/>) for stride 2, or null.</summary>
-        public float* Phases;
 
         [SkipLocalsInit]
         public void Invoke(int index)
@@ -210,8 +111,7 @@ public static unsafe class DirectSmallConv
             for (int x0 = 0; x0 < ow; x0 += Lanes)
             {
                 int valid = Math.Min(Lanes, ow - x0);
-                if (Phases != null) Accumulate<Yes>(S, X, Taps, Bias, PaddedChannels, n, oh, x0, c0, channels, tile, Phases);
-                else Accumulate<No>(S, X, Taps, Bias, PaddedChannels, n, oh, x0, c0, channels, tile);
+                Accumulate(S, X, Taps, Bias, PaddedChannels, n, oh, x0, c0, channels, tile);
                 var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(valid)).AsSingle();
                 for (int c = 0; c < channels; c++)
                 {
@@ -253,8 +153,8 @@ public static unsafe class DirectSmallConv
             var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 1, 3, 5, 7, 9, 11, 13, 15);
             for (int x0 = 0; x0 < 2 * pw; x0 += Lanes)
             {
-                Accumulate<No>(S, X, Taps, Bias, PaddedChannels, n, 2 * ph, x0, c0, channels, top);
-                Accumulate<No>(S, X, Taps, Bias, PaddedChannels, n, 2 * ph + 1, x0, c0, channels, bottom);
+                Accumulate(S, X, Taps, Bias, PaddedChannels, n, 2 * ph, x0, c0, channels, top);
+                Accumulate(S, X, Taps, Bias, PaddedChannels, n, 2 * ph + 1, x0, c0, channels, bottom);
                 int valid = Math.Min(Lanes / 2, pw - x0 / 2);
                 var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(valid)).AsSingle();
                 for (int c = 0; c < channels; c++)
@@ -271,16 +171,11 @@ public static unsafe class DirectSmallConv
     /// <summary>
     /// tile[c·16 + i] = bias[c0 + c] + Σ taps of output pixel (oh, x0 + i), channel c0 + c, for 16 pixels × 16 channels
     /// held in registers through the tap loop; lanes past the row compute on zero-padded loads and are not stored.
-    /// For stride 2 with the column phases (<typeparamref name="TFromPhases"/> = 1) each tap is one load from a phase
-    /// row. The choice is a type argument, fixed when compiling: as a run-time test inside the tap loop it cost a branch
-    /// and two spills per tap, and ResNet's stem took 1.83-1.87 ms on one thread instead of 1.66-1.75.
+    /// Stride 2 reads the even columns with two loads and a permute per tap (the phase path avoids that).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Accumulate<TFromPhases>(in ConvShape S, float* X, float* Taps, float* Bias, int PaddedChannels, int n, int oh, int x0, int c0, int channels, float* tile,
-        float* phases = null) where TFromPhases : struct, IRowCount
+    private static void Accumulate(in ConvShape S, float* X, float* Taps, float* Bias, int PaddedChannels, int n, int oh, int x0, int c0, int channels, float* tile)
     {
-        bool fromPhases = TFromPhases.Value == 1;
-        int phaseLength = fromPhases ? PhaseLength(S) : 0;
         int stride = S.StrideWidth;
         int ih0 = oh * S.StrideHeight - S.PadTop, iw = S.InWidth, ih = S.InHeight, kh = S.KernelHeight, kw = S.KernelWidth;
         float* image = X + (long)n * S.InChannels * ih * iw;
@@ -308,12 +203,9 @@ public static unsafe class DirectSmallConv
                 int iy = ih0 + r;
                 if ((uint)iy >= (uint)ih) { w += kw * PaddedChannels; continue; }
                 float* src = image + ((long)ci * ih + iy) * iw;
-                float* even = fromPhases ? phases + (((long)n * S.InChannels + ci) * ih + iy) * 2 * phaseLength + x0 : null, odd = even + phaseLength;
                 for (int q = 0; q < kw; q++, w += PaddedChannels)
                 {
-                    // Column q of 16 stride-2 outputs is phase q mod 2 shifted by q / 2; the choice is made when compiling.
-                    var v = fromPhases ? Vector512.Load(((q & 1) == 0 ? even : odd) + (q >> 1))
-                        : stride == 1 ? LoadRow(src, x0 + q - S.PadLeft, iw) : LoadEvenColumns(src, 2 * x0 + q - S.PadLeft, iw);
+                    var v = stride == 1 ? LoadRow(src, x0 + q - S.PadLeft, iw) : LoadEvenColumns(src, 2 * x0 + q - S.PadLeft, iw);
                     a0 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[0]), a0);
                     a1 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[1]), a1);
                     a2 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(w[2]), a2);

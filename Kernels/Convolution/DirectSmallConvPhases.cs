@@ -1,0 +1,254 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Gemm;
+using FastInfer.Kernels.Gemm.MicroKernels;
+using FastInfer.Kernels.Memory;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Kernels.Convolution;
+
+/// <summary>
+/// The stride-2 first layer (ResNet's 7×7 stem) from the input's column phases. Each input row is split once into its
+/// even and odd columns (<see cref="PhaseBody"/>), padding included, and the phase buffer also holds the rows of zeros
+/// above and below the image, so tap (r, q) of any 16 output pixels is one contiguous load, with no edge test in the tap
+/// loop. That lets a tile take three pixel vectors, from any rows, by eight output channels: 24 accumulators, and per
+/// tap 3 input loads and 8 weight broadcasts for 24 FMAs. With one vector by 16 channels it was 17 loads for 16 FMAs,
+/// and the stem ran at 58-64% of the FMA peak.
+/// </summary>
+public static unsafe partial class DirectSmallConv
+{
+    /// <summary>Output channels per tile of the phase path.</summary>
+    private const int PhaseChannels = 8;
+    /// <summary>Pixel vectors (16 output pixels each) per tile of the phase path.</summary>
+    private const int PhaseVectors = 3;
+
+    /// <summary>Scratch bytes <see cref="Run"/> uses: the input's two column phases for stride 2, nothing otherwise.</summary>
+    public static long WorkspaceBytes(in ConvShape s) =>
+        s.StrideWidth == 2 ? (long)s.Batch * s.InChannels * PhaseRows(s) * 2 * PhaseLength(s) * sizeof(float) : 0;
+
+    /// <summary>
+    /// Floats per phase row: every 16-pixel tile's loads, up to (KW − 1) / 2 past it, stay inside the row (zeros past
+    /// the image), rounded to whole vectors.
+    /// </summary>
+    private static int PhaseLength(in ConvShape s) => ((s.OutWidth + Lanes - 1) / Lanes * Lanes + (s.KernelWidth - 1) / 2 + Lanes - 1) / Lanes * Lanes;
+
+    /// <summary>Phase rows per input plane: input rows −PadTop … (OH − 1)·2 − PadTop + KH − 1, the ones outside the image zeros.</summary>
+    private static int PhaseRows(in ConvShape s) => (s.OutHeight - 1) * s.StrideHeight + s.KernelHeight;
+
+    /// <summary>Runs the phase path: one band of output rows per thread, or the whole image on one with the caller's workspace.</summary>
+    private static void RunFromPhases(in ConvShape s, RowBody rows, float* workspace, WorkerPool runOn)
+    {
+        var band = new PhaseBandBody
+        {
+            Split = new PhaseBody { S = s, X = rows.X, Length = PhaseLength(s), Rows = PhaseRows(s) },
+            Tiles = new PhaseTileBody
+            {
+                S = s, Y = rows.Y, Residual = rows.Residual, Taps = rows.Taps, Bias = rows.Bias, Activation = rows.Activation,
+                PaddedChannels = rows.PaddedChannels, Length = PhaseLength(s), Rows = PhaseRows(s),
+                VectorsPerRow = (s.OutWidth + Lanes - 1) / Lanes,
+            },
+            Bands = SplitByBands && s.Batch * s.OutHeight >= runOn.Concurrency ? runOn.Concurrency : 1,
+            Shared = workspace,
+        };
+        if (band.Bands > 1) runOn.For(band.Bands, ref band);
+        else band.Invoke(0);
+    }
+
+    /// <summary>
+    /// One thread's band of output rows (over batch × height): the column phases of the input rows those rows read,
+    /// split into the thread's own scratch (<see cref="ThreadScratch"/>, laid out as the whole workspace would be), then
+    /// the band's tiles. Splitting the phases plane by plane in one loop and the tiles in another had each thread read
+    /// phases the other wrote — with the host's vCPUs far apart, reads from the other core's cache. The halo rows are
+    /// split by both threads. A single band uses the caller's workspace.
+    /// </summary>
+    private struct PhaseBandBody : IParallelBody
+    {
+        public PhaseBody Split;
+        public PhaseTileBody Tiles;
+        public int Bands;
+        public float* Shared;
+
+        public void Invoke(int band)
+        {
+            var s = Tiles.S;
+            int total = s.Batch * s.OutHeight;
+            int r0 = (int)((long)total * band / Bands), r1 = (int)((long)total * (band + 1) / Bands);
+            if (r0 >= r1) return;
+            var split = Split;
+            var tiles = Tiles;
+            split.Phases = tiles.Phases = Bands == 1 ? Shared : ThreadScratch.Get(WorkspaceBytes(s) / sizeof(float));
+            for (int n = r0 / s.OutHeight; n <= (r1 - 1) / s.OutHeight; n++)
+            {
+                // Phase rows read by this image's output rows in the band.
+                int oh0 = Math.Max(r0 - n * s.OutHeight, 0), oh1 = Math.Min(r1 - n * s.OutHeight, s.OutHeight);
+                int first = oh0 * s.StrideHeight, end = (oh1 - 1) * s.StrideHeight + s.KernelHeight;
+                for (int ci = 0; ci < s.InChannels; ci++)
+                    for (int row = first; row < end; row++) split.Invoke((n * s.InChannels + ci) * split.Rows + row);
+            }
+            int v1 = r1 * tiles.VectorsPerRow;
+            for (int v = r0 * tiles.VectorsPerRow; v < v1; v += PhaseVectors) tiles.Run(v, Math.Min(PhaseVectors, v1 - v));
+        }
+    }
+
+    /// <summary>
+    /// One phase row, index (n·C + c)·<see cref="Rows"/> + row, for input row iy = row − PadTop: its column phases with
+    /// the padding, phase[p][j] = x[iy, 2j + p − padLeft] (zero outside the image), so that tap q of the 16 output pixels
+    /// from x0 is the one contiguous load phase[q mod 2][x0 + q / 2].
+    /// </summary>
+    private struct PhaseBody
+    {
+        public ConvShape S;
+        public float* X, Phases;
+        public int Length, Rows;
+
+        [SkipLocalsInit]
+        public void Invoke(int index)
+        {
+            int iw = S.InWidth, plane = index / Rows, iy = index - plane * Rows - S.PadTop;
+            float* even = Phases + (long)index * 2 * Length, odd = even + Length;
+            if ((uint)iy >= (uint)S.InHeight) { new Span<float>(even, 2 * Length).Clear(); return; }
+            float* src = X + ((long)plane * S.InHeight + iy) * iw;
+            // The row shifted by the left padding, zeros around it, then de-interleaved 32 floats at a time.
+            int padded = 2 * Length + 2 * Lanes;
+            float* row = stackalloc float[padded];
+            int left = Math.Min(S.PadLeft, padded), copy = Math.Max(0, Math.Min(iw, padded - left));
+            new Span<float>(row, left).Clear();
+            new ReadOnlySpan<float>(src, copy).CopyTo(new Span<float>(row + left, copy));
+            new Span<float>(row + left + copy, padded - left - copy).Clear();
+            var evenIndex = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var oddIndex = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+            for (int j = 0; j < Length; j += Lanes)
+            {
+                var a = Vector512.Load(row + 2 * j);
+                var b = Vector512.Load(row + 2 * j + Lanes);
+                Vector512.Store(Avx512F.PermuteVar16x32x2(a, evenIndex, b), even + j);
+                Vector512.Store(Avx512F.PermuteVar16x32x2(a, oddIndex, b), odd + j);
+            }
+        }
+    }
+
+    /// <summary>Tiles of up to three pixel vectors (consecutive in the batch × rows × vectors order, so any rows) by every 8-channel block.</summary>
+    private struct PhaseTileBody
+    {
+        public ConvShape S;
+        public float* Y, Residual, Taps, Bias, Phases;
+        public Activation Activation;
+        public int PaddedChannels, Length, Rows, VectorsPerRow;
+
+        /// <summary>Pixel vectors [first, first + count) of the batch × rows × vectors order, count ≤ 3.</summary>
+        [SkipLocalsInit]
+        public readonly void Run(int first, int count)
+        {
+            int oh = S.OutHeight, ow = S.OutWidth, oc = S.OutChannels;
+            long plane = (long)oh * ow;
+            // Per vector: where its first tap's phase row starts (row oh·2 of its image's plane 0), and its first output pixel.
+            long* input = stackalloc long[PhaseVectors];
+            long* output = stackalloc long[PhaseVectors];
+            int* valid = stackalloc int[PhaseVectors];
+            for (int i = 0; i < count; i++)
+            {
+                int v = first + i, row = v / VectorsPerRow, x0 = (v - row * VectorsPerRow) * Lanes;
+                int n = row / oh, y = row - n * oh;
+                input[i] = ((long)n * S.InChannels * Rows + (long)y * S.StrideHeight) * 2 * Length + x0;
+                output[i] = (long)n * oc * plane + (long)y * ow + x0;
+                valid[i] = Math.Min(Lanes, ow - x0);
+            }
+            float* tile = stackalloc float[PhaseVectors * PhaseChannels * Lanes];
+            for (int c0 = 0; c0 < oc; c0 += PhaseChannels)
+            {
+                if (count == 3) Accumulate<R3>(c0, input, tile);
+                else if (count == 2) Accumulate<R2>(c0, input, tile);
+                else Accumulate<R1>(c0, input, tile);
+                int channels = Math.Min(PhaseChannels, oc - c0);
+                for (int i = 0; i < count; i++)
+                {
+                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(valid[i])).AsSingle();
+                    for (int c = 0; c < channels; c++)
+                    {
+                        var o = Vector512.Load(tile + (i * PhaseChannels + c) * Lanes);
+                        long at = output[i] + (c0 + c) * plane;
+                        if (Residual != null) o += Avx512F.MaskLoad(Residual + at, mask, Vector512<float>.Zero);
+                        o = TileStore512.Activate(o, Activation);
+                        if (valid[i] == Lanes) Vector512.Store(o, Y + at);
+                        else Avx512F.MaskStore(Y + at, mask, o);
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// tile[(i·8 + c)·16 + lane] = bias + Σ taps for pixel vector i &lt; <typeparamref name="TVectors"/> and channel
+        /// c0 + c, taps in the order (input channel, r, q) as the reference sums them.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private readonly void Accumulate<TVectors>(int c0, long* input, float* tile) where TVectors : struct, IRowCount
+        {
+            int count = TVectors.Value;
+            bool two = count > 1, three = count > 2;
+            var b0 = Vector512.Create(BiasOf(c0 + 0)); var b1 = Vector512.Create(BiasOf(c0 + 1));
+            var b2 = Vector512.Create(BiasOf(c0 + 2)); var b3 = Vector512.Create(BiasOf(c0 + 3));
+            var b4 = Vector512.Create(BiasOf(c0 + 4)); var b5 = Vector512.Create(BiasOf(c0 + 5));
+            var b6 = Vector512.Create(BiasOf(c0 + 6)); var b7 = Vector512.Create(BiasOf(c0 + 7));
+            Vector512<float> a00 = b0, a01 = b1, a02 = b2, a03 = b3, a04 = b4, a05 = b5, a06 = b6, a07 = b7;
+            Vector512<float> a10 = b0, a11 = b1, a12 = b2, a13 = b3, a14 = b4, a15 = b5, a16 = b6, a17 = b7;
+            Vector512<float> a20 = b0, a21 = b1, a22 = b2, a23 = b3, a24 = b4, a25 = b5, a26 = b6, a27 = b7;
+            float* p0 = Phases + input[0], p1 = two ? Phases + input[1] : p0, p2 = three ? Phases + input[2] : p0;
+            float* w = Taps + c0;
+            long rowStride = 2L * Length, planeStride = Rows * rowStride;
+            int kh = S.KernelHeight, kw = S.KernelWidth, length = Length, padded = PaddedChannels;
+            for (int ci = 0; ci < S.InChannels; ci++)
+            {
+                for (int r = 0; r < kh; r++)
+                {
+                    long at = ci * planeStride + r * rowStride;
+                    for (int q = 0; q < kw; q++, w += padded)
+                    {
+                        // Column q of 16 stride-2 outputs is phase q mod 2 shifted by q / 2.
+                        long t = at + (q & 1) * length + (q >> 1);
+                        var v0 = Vector512.Load(p0 + t);
+                        var v1 = two ? Vector512.Load(p1 + t) : default;
+                        var v2 = three ? Vector512.Load(p2 + t) : default;
+                        var k = Vector512.Create(w[0]);
+                        a00 = Avx512F.FusedMultiplyAdd(v0, k, a00); if (two) a10 = Avx512F.FusedMultiplyAdd(v1, k, a10); if (three) a20 = Avx512F.FusedMultiplyAdd(v2, k, a20);
+                        k = Vector512.Create(w[1]);
+                        a01 = Avx512F.FusedMultiplyAdd(v0, k, a01); if (two) a11 = Avx512F.FusedMultiplyAdd(v1, k, a11); if (three) a21 = Avx512F.FusedMultiplyAdd(v2, k, a21);
+                        k = Vector512.Create(w[2]);
+                        a02 = Avx512F.FusedMultiplyAdd(v0, k, a02); if (two) a12 = Avx512F.FusedMultiplyAdd(v1, k, a12); if (three) a22 = Avx512F.FusedMultiplyAdd(v2, k, a22);
+                        k = Vector512.Create(w[3]);
+                        a03 = Avx512F.FusedMultiplyAdd(v0, k, a03); if (two) a13 = Avx512F.FusedMultiplyAdd(v1, k, a13); if (three) a23 = Avx512F.FusedMultiplyAdd(v2, k, a23);
+                        k = Vector512.Create(w[4]);
+                        a04 = Avx512F.FusedMultiplyAdd(v0, k, a04); if (two) a14 = Avx512F.FusedMultiplyAdd(v1, k, a14); if (three) a24 = Avx512F.FusedMultiplyAdd(v2, k, a24);
+                        k = Vector512.Create(w[5]);
+                        a05 = Avx512F.FusedMultiplyAdd(v0, k, a05); if (two) a15 = Avx512F.FusedMultiplyAdd(v1, k, a15); if (three) a25 = Avx512F.FusedMultiplyAdd(v2, k, a25);
+                        k = Vector512.Create(w[6]);
+                        a06 = Avx512F.FusedMultiplyAdd(v0, k, a06); if (two) a16 = Avx512F.FusedMultiplyAdd(v1, k, a16); if (three) a26 = Avx512F.FusedMultiplyAdd(v2, k, a26);
+                        k = Vector512.Create(w[7]);
+                        a07 = Avx512F.FusedMultiplyAdd(v0, k, a07); if (two) a17 = Avx512F.FusedMultiplyAdd(v1, k, a17); if (three) a27 = Avx512F.FusedMultiplyAdd(v2, k, a27);
+                    }
+                }
+            }
+            // Through the stack before the epilogue's calls, so the accumulators stay in registers in the tap loop.
+            Vector512.Store(a00, tile + 0 * Lanes); Vector512.Store(a01, tile + 1 * Lanes);
+            Vector512.Store(a02, tile + 2 * Lanes); Vector512.Store(a03, tile + 3 * Lanes);
+            Vector512.Store(a04, tile + 4 * Lanes); Vector512.Store(a05, tile + 5 * Lanes);
+            Vector512.Store(a06, tile + 6 * Lanes); Vector512.Store(a07, tile + 7 * Lanes);
+            if (two)
+            {
+                Vector512.Store(a10, tile + 8 * Lanes); Vector512.Store(a11, tile + 9 * Lanes);
+                Vector512.Store(a12, tile + 10 * Lanes); Vector512.Store(a13, tile + 11 * Lanes);
+                Vector512.Store(a14, tile + 12 * Lanes); Vector512.Store(a15, tile + 13 * Lanes);
+                Vector512.Store(a16, tile + 14 * Lanes); Vector512.Store(a17, tile + 15 * Lanes);
+            }
+            if (three)
+            {
+                Vector512.Store(a20, tile + 16 * Lanes); Vector512.Store(a21, tile + 17 * Lanes);
+                Vector512.Store(a22, tile + 18 * Lanes); Vector512.Store(a23, tile + 19 * Lanes);
+                Vector512.Store(a24, tile + 20 * Lanes); Vector512.Store(a25, tile + 21 * Lanes);
+                Vector512.Store(a26, tile + 22 * Lanes); Vector512.Store(a27, tile + 23 * Lanes);
+            }
+        }
+
+        private readonly float BiasOf(int channel) => Bias != null && channel < S.OutChannels ? Bias[channel] : 0f;
+    }
+}
