@@ -376,6 +376,7 @@ public static unsafe class Profiler
         "msplit" => on => GemmDriver.BalanceSplit = on,
         "wparts" => on => WinogradF43.SplitByParts = on,
         "bands" => on => Conv2D.SplitByBands = on,
+        "pixelparts" => on => Conv2D.SplitPixelRows = on,
         "stembands" => on => DirectSmallConv.SplitByBands = on,
         "pool3x3" => on => FastInfer.Kernels.Pooling.Pool2D.Direct3x3Stride2 = on,
         "wbalance" => on => WinogradF43.PartImbalance = on ? 1.05 : 1.15,

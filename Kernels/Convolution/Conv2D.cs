@@ -62,20 +62,64 @@ public static unsafe class Conv2D
     {
         var wt = weights.TransposedFilters ?? throw new InvalidOperationException("ConvWeights.PrepareTransposed was not called for this convolution.");
         int spatial = s.OutHeight * s.OutWidth, m = s.OutChannels, k = s.KernelSize;
+        int parts = PixelRowParts(m, pool.Concurrency);
         float* col = workspace;
         float* yt = workspace + (long)k * spatial;
         for (int n = 0; n < s.Batch; n++)
         {
             float* xn = x + (long)n * s.InChannels * s.InHeight * s.InWidth;
-            float* yn = y + (long)n * m * spatial;
-            Im2Col.Run(s, xn, col, pool);
-            Sgemm.MultiplyPacked(true, spatial, m, k, 1f, col, spatial, wt, 0f, yt, m, default, pool);
             var back = new PixelRowsBack
             {
-                Yt = yt, Y = yn, Residual = residual != null ? residual + (long)n * m * spatial : null,
+                Yt = yt, Y = y + (long)n * m * spatial, Residual = residual != null ? residual + (long)n * m * spatial : null,
                 Bias = weights.Bias != null ? weights.Bias.Floats : null, Activation = activation, Spatial = spatial, Channels = m,
             };
+            if (parts > 1)
+            {
+                var split = new PixelRowsPart { S = s, X = xn, Weights = wt, Back = back, Parts = parts };
+                pool.For(parts, ref split);
+                continue;
+            }
+            Im2Col.Run(s, xn, col, pool);
+            Sgemm.MultiplyPacked(true, spatial, m, k, 1f, col, spatial, wt, 0f, yt, m, default, pool);
             pool.For(m / 16, ref back);
+        }
+    }
+
+    /// <summary>Whether pixel-rows convolutions run one part per thread (<see cref="PixelRowsPart"/>); a switch for the benchmarks' A/B.</summary>
+    internal static bool SplitPixelRows = true;
+
+    /// <summary>Parts for <see cref="PixelRowsPart"/>: one per thread when each gets at least two 16-channel blocks, else 1.</summary>
+    private static int PixelRowParts(int channels, int threads) => SplitPixelRows && threads > 1 && channels / 16 >= 2 * threads ? threads : 1;
+
+    /// <summary>
+    /// One thread's share of the output channels of a pixel-rows convolution, all three steps on that thread: it unfolds
+    /// the whole input (small: at most 64 pixels) into its own scratch, multiplies it by its slice of Wᵀ, and
+    /// transposes its channels back. Split step by step, the column matrix and Yᵀ were each written by one thread and
+    /// read by the other; with the host's vCPUs far apart ResNet's 7×7 layers then ran only 1.3× faster on two threads
+    /// than on one. Each output's products are the same whatever the split.
+    /// </summary>
+    private struct PixelRowsPart : IParallelBody
+    {
+        public ConvShape S;
+        public float* X;
+        public PackedMatrix Weights;
+        public PixelRowsBack Back;
+        public int Parts;
+
+        public void Invoke(int part)
+        {
+            int blocks = S.OutChannels / 16, b0 = blocks * part / Parts, b1 = blocks * (part + 1) / Parts;
+            if (b0 >= b1) return;
+            int spatial = S.OutHeight * S.OutWidth, k = S.KernelSize, c0 = b0 * 16, cols = (b1 - b0) * 16;
+            float* col = ThreadScratch.Get((long)k * spatial + (long)spatial * cols);
+            float* yt = col + (long)k * spatial;
+            Im2Col.RunRows(S, X, col, 0, S.OutHeight);
+            Sgemm.MultiplyPackedColumns(true, spatial, c0, cols, k, col, spatial, Weights, yt, cols, WorkerPool.Serial);
+            // Yᵀ holds only this part's channels: rows `cols` apart, channel c0 at column 0.
+            var back = Back;
+            back.Yt = yt - c0;
+            back.Channels = cols;
+            for (int b = b0; b < b1; b++) back.Invoke(b);
         }
     }
 
@@ -88,7 +132,9 @@ public static unsafe class Conv2D
     {
         public float* Yt, Y, Residual, Bias;
         public Activation Activation;
-        public int Spatial, Channels;
+        public int Spatial;
+        /// <summary>Yᵀ's row stride (all output channels, or one part's); channel c is at Yt[p·Channels + c].</summary>
+        public int Channels;
 
         public void Invoke(int block)
         {

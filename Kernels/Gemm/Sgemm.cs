@@ -108,6 +108,23 @@ public static unsafe class Sgemm
         d.Run(pool);
     }
 
+    /// <summary>
+    /// C[M×cols] = op(A)·B[:, col0 .. col0 + cols) with B packed by <see cref="PackB"/>: a slice of B's columns, which
+    /// must start on a 16-column panel (col0 a multiple of 16). For a thread that computes its own share of the outputs.
+    /// </summary>
+    internal static void MultiplyPackedColumns(bool transA, int m, int col0, int cols, int k, float* a, int lda, PackedMatrix b,
+        float* c, int ldc, WorkerPool pool)
+    {
+        if (b.IsLeftOperand || b.Rows != k || col0 % 16 != 0 || col0 < 0 || col0 + cols > b.Cols)
+            throw new ArgumentException("Packed B does not hold these columns.", nameof(b));
+        var d = new GemmDriver
+        {
+            Kernel = SgemmKernelTable.For(KernelIsa.Current), M = m, N = cols, K = k, Alpha = 1f, Beta = 0f,
+            A = a, Lda = lda, TransA = transA, BPacked = b.Buffer.Floats + (long)col0 * k, C = c, Ldc = ldc,
+        };
+        d.Run(pool);
+    }
+
     /// <summary>C[M×N] = A·B with A packed by <see cref="PackA"/>; B is row-major K×N with row stride ldb.</summary>
     public static void MultiplyPackedA(PackedMatrix a, int n, float* b, int ldb, float* c, int ldc, in GemmEpilogue epilogue, WorkerPool pool)
         => MultiplyPackedA(a, n, 1f, b, ldb, 0f, c, ldc, epilogue, pool);
