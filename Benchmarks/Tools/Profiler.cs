@@ -10,7 +10,7 @@ using Ort = Microsoft.ML.OnnxRuntime;
 namespace FastInfer.Benchmarks.Tools;
 
 /// <summary>
-/// A quick in-process profiler (not BenchmarkDotNet): <c>profile peak|kernel|gemm|gemmab|layers|twin|steps|minilm|attention|model|ortmodel|ab|scaling|pool|resnet|seedcnn [threads] [reps]</c>.
+/// A quick in-process profiler (not BenchmarkDotNet): <c>profile peak|kernel|gemm|gemmab|layers|twin|steps|minilm|attention|model|ortmodel|ab|abplan|scaling|pool|resnet|seedcnn [threads] [reps]</c>.
 /// Every comparison is interleaved in one process and reported as medians, because the machine is shared.
 /// </summary>
 public static unsafe class Profiler
@@ -40,6 +40,7 @@ public static unsafe class Profiler
         if (what is "gemmab") GemmAb(threads, reps);
         if (what is "twin") Twin(reps);
         if (what is "maxpool") MaxPool(threads, reps);
+        if (what is "abplan") AbPlan(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? ResNetPath, threads, reps);
         if (what is "ab") AbModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? ResNetPath, threads, reps);
         if (what is "seedcnn") Compare("seed CNN 32x32x3", global::FastInfer.Tests.Support.SeedCnn.Build(32, 32, 3), 32, 2f, threads, reps);
     }
@@ -363,6 +364,40 @@ public static unsafe class Profiler
         var outs = one.Run(inputs);
         WarmUp(() => { one.Run(inputs, outs); many.Run(inputs, outs); });
         StepProfiler.Scaling(one, many, inputs, outs, reps);
+        foreach (var o in outs) o.Tensor.Dispose();
+        foreach (var t in tensors) t.Dispose();
+    }
+
+    /// <summary>
+    /// An in-process A/B of a switch read when a session is created (a graph pass, FASTINFER_AB: poolfuse): one session
+    /// built with it on, one with it off, run alternately; p50 of each.
+    /// </summary>
+    public static void AbPlan(string path, int threads, int reps)
+    {
+        string which = Environment.GetEnvironmentVariable("FASTINFER_AB") ?? "poolfuse";
+        Action<bool> set = which switch
+        {
+            _ => on => FastInfer.Runtime.Optimization.ConvPoolFusion.FuseWindow3 = on,
+        };
+        set(true);
+        using var on = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads });
+        set(false);
+        using var off = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads });
+        set(true);
+        var inputs = RandomInputs(on, out var tensors);
+        var outs = on.Run(inputs);
+        WarmUp(() => { on.Run(inputs, outs); off.Run(inputs, outs); });
+        var tOn = new List<double>(); var tOff = new List<double>();
+        for (int r = 0; r < reps; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            on.Run(inputs, outs);
+            tOn.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            t0 = Stopwatch.GetTimestamp();
+            off.Run(inputs, outs);
+            tOff.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        Console.WriteLine($"{Path.GetFileName(path)} t={threads}: {which} on p50 {Median(tOn):F2} ms (min {tOn.Min():F2}), off p50 {Median(tOff):F2} ms (min {tOff.Min():F2})");
         foreach (var o in outs) o.Tensor.Dispose();
         foreach (var t in tensors) t.Dispose();
     }

@@ -47,6 +47,7 @@ public static unsafe partial class DirectSmallConv
                 S = s, Y = rows.Y, Residual = rows.Residual, Taps = rows.Taps, Bias = rows.Bias, Activation = rows.Activation,
                 PaddedChannels = rows.PaddedChannels, Length = PhaseLength(s), Rows = PhaseRows(s),
                 VectorsPerRow = (s.OutWidth + Lanes - 1) / Lanes,
+                OutChannelStride = (long)s.OutHeight * s.OutWidth, OutImageStride = (long)s.OutChannels * s.OutHeight * s.OutWidth,
             },
             Bands = SplitByBands && s.Batch * s.OutHeight >= runOn.Concurrency ? runOn.Concurrency : 1,
             Shared = workspace,
@@ -135,13 +136,18 @@ public static unsafe partial class DirectSmallConv
         public float* Y, Residual, Taps, Bias, Phases;
         public Activation Activation;
         public int PaddedChannels, Length, Rows, VectorsPerRow;
+        /// <summary>
+        /// Where output (n, c, y, x) goes: Y + n·OutImageStride + c·OutChannelStride + (y − OutFirstRow)·OW + x. The whole
+        /// output tensor, or for the pooled path a few rows of one image in scratch.
+        /// </summary>
+        public long OutImageStride, OutChannelStride;
+        public int OutFirstRow;
 
         /// <summary>Pixel vectors [first, first + count) of the batch × rows × vectors order, count ≤ 3.</summary>
         [SkipLocalsInit]
         public readonly void Run(int first, int count)
         {
             int oh = S.OutHeight, ow = S.OutWidth, oc = S.OutChannels;
-            long plane = (long)oh * ow;
             // Per vector: where its first tap's phase row starts (row oh·2 of its image's plane 0), and its first output pixel.
             long* input = stackalloc long[PhaseVectors];
             long* output = stackalloc long[PhaseVectors];
@@ -151,7 +157,7 @@ public static unsafe partial class DirectSmallConv
                 int v = first + i, row = v / VectorsPerRow, x0 = (v - row * VectorsPerRow) * Lanes;
                 int n = row / oh, y = row - n * oh;
                 input[i] = ((long)n * S.InChannels * Rows + (long)y * S.StrideHeight) * 2 * Length + x0;
-                output[i] = (long)n * oc * plane + (long)y * ow + x0;
+                output[i] = n * OutImageStride + (long)(y - OutFirstRow) * ow + x0;
                 valid[i] = Math.Min(Lanes, ow - x0);
             }
             float* tile = stackalloc float[PhaseVectors * PhaseChannels * Lanes];
@@ -167,7 +173,7 @@ public static unsafe partial class DirectSmallConv
                     for (int c = 0; c < channels; c++)
                     {
                         var o = Vector512.Load(tile + (i * PhaseChannels + c) * Lanes);
-                        long at = output[i] + (c0 + c) * plane;
+                        long at = output[i] + (c0 + c) * OutChannelStride;
                         if (Residual != null) o += Avx512F.MaskLoad(Residual + at, mask, Vector512<float>.Zero);
                         o = TileStore512.Activate(o, Activation);
                         if (valid[i] == Lanes) Vector512.Store(o, Y + at);

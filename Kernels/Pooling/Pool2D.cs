@@ -25,7 +25,7 @@ public static unsafe class Pool2D
         runOn.For(s.Planes * bands, ref body);
     }
 
-    /// <summary>Whether 3×3 stride-2 max pools take <see cref="Body.Max3x3Stride2Row"/>; a switch for the benchmarks' A/B.</summary>
+    /// <summary>Whether 3×3 stride-2 max pools take <see cref="Max3x3Stride2Row"/>; a switch for the benchmarks' A/B.</summary>
     internal static bool Direct3x3Stride2 = true;
 
     /// <summary>Window reads below which a pooling runs on the calling thread alone (about 10 µs of work).</summary>
@@ -50,6 +50,75 @@ public static unsafe class Pool2D
             Y[p] = Kind == PoolKind.Max ? TensorPrimitives.Max(plane) : TensorPrimitives.Sum(plane) / PlaneSize;
         }
     }
+
+    /// <summary>
+    /// A 3×3 stride-2 max pool's output row (ResNet's stem pool) straight from the input rows, in registers: for 16
+    /// outputs from column c0 = 2·ox − padLeft, the column maxima of the (up to) three input rows at c0 and c0 + 16
+    /// give taps 0 and 1 as their even and odd lanes, those at c0 + 2 and c0 + 18 tap 2. Columns outside the image
+    /// load as −∞. The general path's reduced row on the stack, stored one float off alignment and read back at
+    /// once, stalled every load on the stores before it: 152 µs here for 64 planes of 112×112 on one thread.
+    /// Only input rows 2·oy − PadTop … 2·oy − PadTop + 2 inside [0, InHeight) are read (the stem's fused pool passes a
+    /// plane of which only those rows are in memory). Needs AVX-512 F.
+    /// </summary>
+    internal static void Max3x3Stride2Row(in PoolShape S, float* xp, float* yr, int oy)
+    {
+        int ih = S.InHeight, iw = S.InWidth, ow = S.OutWidth;
+        int iy0 = 2 * oy - S.PadTop;
+        float* r0 = null, r1 = null, r2 = null;
+        int rows = 0;
+        for (int ky = 0; ky < 3; ky++)
+        {
+            int iy = iy0 + ky;
+            if ((uint)iy >= (uint)ih) continue;
+            float* r = xp + (long)iy * iw;
+            if (rows == 0) r0 = r; else if (rows == 1) r1 = r; else r2 = r;
+            rows++;
+        }
+        var lowest = Vector512.Create(float.NegativeInfinity);
+        if (rows == 0)
+        {
+            for (int ox = 0; ox < ow; ox++) yr[ox] = float.NegativeInfinity;
+            return;
+        }
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        for (int ox = 0; ox < ow; ox += 16)
+        {
+            int c0 = 2 * ox - S.PadLeft;
+            var v0 = ColumnMax(r0, r1, r2, rows, c0, iw, lowest);
+            var v1 = ColumnMax(r0, r1, r2, rows, c0 + 16, iw, lowest);
+            var w0 = ColumnMax(r0, r1, r2, rows, c0 + 2, iw, lowest);
+            var w1 = ColumnMax(r0, r1, r2, rows, c0 + 18, iw, lowest);
+            var m = Vector512.Max(Vector512.Max(Avx512F.PermuteVar16x32x2(v0, even, v1), Avx512F.PermuteVar16x32x2(v0, odd, v1)),
+                Avx512F.PermuteVar16x32x2(w0, even, w1));
+            if (ow - ox >= 16) Vector512.Store(m, yr + ox);
+            else Avx512F.MaskStore(yr + ox, TailMask(ow - ox), m);
+        }
+    }
+
+    /// <summary>Max over the given rows of columns [c, c + 16), −∞ for columns outside [0, width).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ColumnMax(float* r0, float* r1, float* r2, int rows, int c, int width, Vector512<float> lowest)
+    {
+        if (c >= 0 && c + 16 <= width)
+        {
+            var a = Vector512.Load(r0 + c);
+            if (rows > 1) a = Vector512.Max(a, Vector512.Load(r1 + c));
+            if (rows > 2) a = Vector512.Max(a, Vector512.Load(r2 + c));
+            return a;
+        }
+        var lane = Vector512<int>.Indices + Vector512.Create(c);
+        var inside = (Vector512.GreaterThanOrEqual(lane, Vector512<int>.Zero) & Vector512.LessThan(lane, Vector512.Create(width))).AsSingle();
+        // Masked-off lanes are never read, so the address may lie outside the row.
+        var m = Avx512F.MaskLoad(r0 + c, inside, lowest);
+        if (rows > 1) m = Vector512.Max(m, Avx512F.MaskLoad(r1 + c, inside, lowest));
+        if (rows > 2) m = Vector512.Max(m, Avx512F.MaskLoad(r2 + c, inside, lowest));
+        return m;
+    }
+
+    /// <summary>All-ones in the first <paramref name="count"/> (&lt; 16) lanes.</summary>
+    private static Vector512<float> TailMask(int count) =>
+        Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
 
     /// <summary>
     /// One band of output rows of one plane per index, band-major: with one band per thread, each thread pools the
@@ -82,7 +151,7 @@ public static unsafe class Pool2D
             float* xp = X + (long)p * ih * iw, yp = Y + (long)p * oh * ow;
             if (Max3x3Stride2)
             {
-                for (int oy = oy0; oy < oy1; oy++) Max3x3Stride2Row(xp, yp + (long)oy * ow, oy);
+                for (int oy = oy0; oy < oy1; oy++) Max3x3Stride2Row(S, xp, yp + (long)oy * ow, oy);
                 return;
             }
             bool max = Kind == PoolKind.Max;
@@ -124,69 +193,6 @@ public static unsafe class Pool2D
         }
 
         /// <summary>
-        /// A 3×3 stride-2 max pool's output row (ResNet's stem pool) straight from the input rows, in registers: for 16
-        /// outputs from column c0 = 2·ox − padLeft, the column maxima of the (up to) three input rows at c0 and c0 + 16
-        /// give taps 0 and 1 as their even and odd lanes, those at c0 + 2 and c0 + 18 tap 2. Columns outside the image
-        /// load as −∞. The general path's reduced row on the stack, stored one float off alignment and read back at
-        /// once, stalled every load on the stores before it: 152 µs here for 64 planes of 112×112 on one thread.
-        /// </summary>
-        private readonly void Max3x3Stride2Row(float* xp, float* yr, int oy)
-        {
-            int ih = S.InHeight, iw = S.InWidth, ow = S.OutWidth;
-            int iy0 = 2 * oy - S.PadTop;
-            float* r0 = null, r1 = null, r2 = null;
-            int rows = 0;
-            for (int ky = 0; ky < 3; ky++)
-            {
-                int iy = iy0 + ky;
-                if ((uint)iy >= (uint)ih) continue;
-                float* r = xp + (long)iy * iw;
-                if (rows == 0) r0 = r; else if (rows == 1) r1 = r; else r2 = r;
-                rows++;
-            }
-            var lowest = Vector512.Create(float.NegativeInfinity);
-            if (rows == 0)
-            {
-                for (int ox = 0; ox < ow; ox++) yr[ox] = float.NegativeInfinity;
-                return;
-            }
-            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-            var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-            for (int ox = 0; ox < ow; ox += 16)
-            {
-                int c0 = 2 * ox - S.PadLeft;
-                var v0 = ColumnMax(r0, r1, r2, rows, c0, iw, lowest);
-                var v1 = ColumnMax(r0, r1, r2, rows, c0 + 16, iw, lowest);
-                var w0 = ColumnMax(r0, r1, r2, rows, c0 + 2, iw, lowest);
-                var w1 = ColumnMax(r0, r1, r2, rows, c0 + 18, iw, lowest);
-                var m = Vector512.Max(Vector512.Max(Avx512F.PermuteVar16x32x2(v0, even, v1), Avx512F.PermuteVar16x32x2(v0, odd, v1)),
-                    Avx512F.PermuteVar16x32x2(w0, even, w1));
-                if (ow - ox >= 16) Vector512.Store(m, yr + ox);
-                else Avx512F.MaskStore(yr + ox, TailMask(ow - ox), m);
-            }
-        }
-
-        /// <summary>Max over the given rows of columns [c, c + 16), −∞ for columns outside [0, width).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> ColumnMax(float* r0, float* r1, float* r2, int rows, int c, int width, Vector512<float> lowest)
-        {
-            if (c >= 0 && c + 16 <= width)
-            {
-                var a = Vector512.Load(r0 + c);
-                if (rows > 1) a = Vector512.Max(a, Vector512.Load(r1 + c));
-                if (rows > 2) a = Vector512.Max(a, Vector512.Load(r2 + c));
-                return a;
-            }
-            var lane = Vector512<int>.Indices + Vector512.Create(c);
-            var inside = (Vector512.GreaterThanOrEqual(lane, Vector512<int>.Zero) & Vector512.LessThan(lane, Vector512.Create(width))).AsSingle();
-            // Masked-off lanes are never read, so the address may lie outside the row.
-            var m = Avx512F.MaskLoad(r0 + c, inside, lowest);
-            if (rows > 1) m = Vector512.Max(m, Avx512F.MaskLoad(r1 + c, inside, lowest));
-            if (rows > 2) m = Vector512.Max(m, Avx512F.MaskLoad(r2 + c, inside, lowest));
-            return m;
-        }
-
-        /// <summary>
         /// AVX-512: row[0, iw) = (first ? x : reduce(row, x)), in whole vectors; the lanes past iw load the identity
         /// (masked load, which never touches memory past the input row), so the row's right margin stays identity.
         /// </summary>
@@ -224,10 +230,6 @@ public static unsafe class Pool2D
                 else Avx512F.MaskStore(y + ox, TailMask(ow - ox), a);
             }
         }
-
-        /// <summary>All-ones in the first <paramref name="count"/> (&lt; 16) lanes.</summary>
-        private static Vector512<float> TailMask(int count) =>
-            Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
 
         /// <summary>acc[ox] = reduce over kx of row[ox·stride + kx·dilation], for whole vectors of output columns (below AVX-512, or strides past 2).</summary>
         private readonly void ReduceColumns(float* row, float* acc, int outLen, bool max, float identity)

@@ -19,7 +19,7 @@ internal static class GraphOptimizer
         stats.Add("batchnorm folded into conv", BatchNormFolding.Run(graph));
         stats.Add("residual add fused into conv", ConvFusion.FuseResidualAdd(graph));
         stats.Add("activation fused into conv", ConvFusion.FuseActivation(graph));
-        if (cpuOnly) stats.Add("2x2 max pool fused into conv", ConvPoolFusion.Run(graph));
+        if (cpuOnly) stats.Add("max pool fused into conv", ConvPoolFusion.Run(graph));
         stats.Add("layernorm fused", LayerNormFusion.Run(graph));
         stats.Add("gelu fused", GeluFusion.Run(graph));
         if (cpuOnly) stats.Add("attention fused", AttentionFusion.Run(graph));

@@ -165,6 +165,56 @@ public unsafe class ConvTests
         }
     }
 
+    /// <summary>
+    /// The stride-2 first layer with a fused 3×3 stride-2 max pool (ResNet's stem and pool), computed a few conv rows at
+    /// a time and pooled from per-thread scratch, against the scalar convolution and pooling references: every pad of
+    /// the pool from 0 to 2 (ResNet's [1,1,0,0] among them), asymmetric conv padding as in the ResNet-18 model, odd
+    /// sizes, a partial channel block, a batch, several chunks per band, and one band per thread at 2 threads.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void DirectSmallPhasePooledMatchesConvThenPool(int threads)
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return;
+        using var workers = new WorkerPool(threads);
+        var rnd = new Random(12);
+        ConvShape[] shapes =
+        [
+            Shape(3, 33, 75, 24, 7, stride: 2, pad: 3),
+            Shape(3, 46, 46, 64, 7, stride: 2, pad: 3) with { PadBottom = 2, PadRight = 2 },
+            Shape(4, 40, 36, 16, 3, stride: 2, pad: 1, batch: 2),
+        ];
+        int[][] pads = [[1, 1, 0, 0], [1, 1, 1, 1], [0, 0, 0, 0], [2, 2, 2, 2], [0, 2, 1, 0]];
+        foreach (var s in shapes)
+        foreach (var pad in pads)
+        {
+            var act = pad[0] == 2 ? Activation.LeakyRelu(-0.5f) : Activation.Relu;
+            var ps = new FastInfer.Kernels.Pooling.PoolShape
+            {
+                Planes = s.Batch * s.OutChannels, InHeight = s.OutHeight, InWidth = s.OutWidth,
+                OutHeight = (s.OutHeight + pad[0] + pad[2] - 3) / 2 + 1, OutWidth = (s.OutWidth + pad[1] + pad[3] - 3) / 2 + 1,
+                KernelHeight = 3, KernelWidth = 3, StrideHeight = 2, StrideWidth = 2, DilationHeight = 1, DilationWidth = 1,
+                PadTop = pad[0], PadLeft = pad[1], PadBottom = pad[2], PadRight = pad[3],
+            };
+            Assert.True(DirectSmallConv.CanPoolFromPhases(s, ps), $"{s} {ps}");
+            long full = (long)ps.Planes * ps.InHeight * ps.InWidth, pooled = (long)ps.Planes * ps.OutHeight * ps.OutWidth;
+            using var x = Random((long)s.Batch * s.InChannels * s.InHeight * s.InWidth, rnd);
+            using var w = Random((long)s.OutChannels * s.KernelSize, rnd, (float)Math.Sqrt(2.0 / s.KernelSize));
+            using var bias = Random(s.OutChannels, rnd);
+            using var conv = new AlignedBuffer(full * 4);
+            using var want = new AlignedBuffer(pooled * 4);
+            using var got = new AlignedBuffer(pooled * 4);
+            using var ws = new AlignedBuffer(DirectSmallConv.WorkspaceBytes(s));
+            using var weights = new ConvWeights(s.OutChannels, s.InChannels, s.KernelHeight, s.KernelWidth, 1, w.Floats, bias.Floats);
+            weights.PrepareFor(ConvAlgorithm.DirectSmall);
+            ConvReference.Run(s, x.Floats, w.Floats, bias.Floats, null, act, conv.Floats);
+            FastInfer.Kernels.Pooling.PoolReference.Run(FastInfer.Kernels.Pooling.PoolKind.Max, ps, false, conv.Floats, want.Floats);
+            DirectSmallConv.RunPooledFromPhases(s, weights, x.Floats, got.Floats, act, ps, workers, ws.Floats);
+            AssertClose(want.Floats, got.Floats, pooled, 1e-3, 1e-4, $"phase-pooled t{threads} {s} pads [{string.Join(",", pad)}]");
+        }
+    }
+
     /// <summary>One shape through one algorithm against the scalar reference; fused adds bias, residual and ReLU.</summary>
     private static void CheckPath(in ConvShape s, ConvAlgorithm algorithm, bool fused, WorkerPool pool, Random rnd, string what)
     {

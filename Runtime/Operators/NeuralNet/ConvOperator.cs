@@ -8,7 +8,7 @@ namespace FastInfer.Runtime.Operators.NeuralNet;
 /// <summary>
 /// Conv (1-D and 2-D, grouped, strided, dilated, padded), and the fused form the graph passes produce:
 /// <c>fastinfer:FusedConv</c> with an optional residual input 3 and an activation in its epilogue, and optionally a
-/// 2×2 stride-2 max pool after it (<see cref="Optimization.ConvPoolFusion"/>).
+/// 2×2 or 3×3 stride-2 max pool after it (<see cref="Optimization.ConvPoolFusion"/>).
 /// Constant filters are packed once, on first planning, and shared by every plan of the session.
 /// </summary>
 internal sealed unsafe class ConvOperator : Operator
@@ -34,7 +34,7 @@ internal sealed unsafe class ConvOperator : Operator
     {
         yield return new("Conv", (n, c) => new ConvOperator(n, c), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>());
         yield return new("fastinfer:FusedConv", (n, c) => new ConvOperator(n, c), 1, OperatorRegistry.MaxSupportedOpset, Array.Empty<int>(),
-            "Conv with BatchNorm folded in, a residual Add and an activation fused into its epilogue, and on the CPU a following 2×2 stride-2 MaxPool");
+            "Conv with BatchNorm folded in, a residual Add and an activation fused into its epilogue, and on the CPU a following 2×2 or 3×3 stride-2 MaxPool");
     }
 
     public override StepAction Plan(PlanContext ctx)
@@ -71,10 +71,10 @@ internal sealed unsafe class ConvOperator : Operator
             PadLeft = sa.PadBegin(sa.Rank - 1), PadRight = sa.PadEnd(sa.Rank - 1),
         };
         var output = oneD ? new TensorShape(x[0], m, shape.OutWidth) : new TensorShape(x[0], m, shape.OutHeight, shape.OutWidth);
-        if (ctx.Node.GetInt(Optimization.ConvPoolFusion.Attribute, 0) == 2)
+        if (ctx.Node.GetInt(Optimization.ConvPoolFusion.Attribute, 0) is var window and not 0)
         {
-            if (oneD || ctx.HasInput(3)) throw ctx.Fail("a fused 2×2 max pool needs a 2-D convolution without a residual");
-            return PlanPooled(ctx, shape, FusedActivation.Read(ctx.Node));
+            if (oneD || ctx.HasInput(3)) throw ctx.Fail("a fused max pool needs a 2-D convolution without a residual");
+            return PlanPooled(ctx, shape, FusedActivation.Read(ctx.Node), FusedPool(ctx, shape, window));
         }
         ctx.SetOutput(0, DataType.Float, output);
         if (ctx.HasInput(2) && ctx.InputShape(2).ElementCount != m) throw ctx.Fail($"bias {ctx.InputShape(2)} does not have {m} values");
@@ -95,18 +95,31 @@ internal sealed unsafe class ConvOperator : Operator
         return (in StepArgs a) => ConvReference.Run(shape, a.InF(0), a.InF(1), a.InF(2), residual ? a.InF(3) : null, activation, a.OutF(0));
     }
 
-    /// <summary>
-    /// The convolution and activation followed by a fused 2×2 stride-2 max pool (<see cref="Optimization.ConvPoolFusion"/>):
-    /// inside the direct kernel where it applies, else the convolution into the workspace and the pooling kernel after it.
-    /// </summary>
-    private StepAction PlanPooled(PlanContext ctx, ConvShape shape, Activation activation)
+    /// <summary>The fused max pool's geometry: 2×2 stride 2 unpadded, or 3×3 stride 2 with the pads the fusion recorded.</summary>
+    private static Kernels.Pooling.PoolShape FusedPool(PlanContext ctx, ConvShape shape, long window)
     {
+        if (window is not (2 or 3)) throw ctx.Fail($"a fused max pool window of {window}; only 2 and 3 exist");
+        var pads = window == 3 ? ctx.Node.GetInts(Optimization.ConvPoolFusion.PadsAttribute) ?? new long[4] : new long[4];
+        if (pads.Length != 4 || pads.Any(p => p < 0 || p >= window)) throw ctx.Fail($"fused max pool pads [{string.Join(",", pads)}] are not 4 values below {window}");
+        int k = (int)window, top = (int)pads[0], left = (int)pads[1], bottom = (int)pads[2], right = (int)pads[3];
+        int spanH = shape.OutHeight + top + bottom - k, spanW = shape.OutWidth + left + right - k;
+        if (spanH < 0 || spanW < 0) throw ctx.Fail($"a fused {k}×{k} max pool over a {shape.OutHeight}×{shape.OutWidth} output");
         var pool = new Kernels.Pooling.PoolShape
         {
             Planes = shape.Batch * shape.OutChannels, InHeight = shape.OutHeight, InWidth = shape.OutWidth,
-            OutHeight = shape.OutHeight / 2, OutWidth = shape.OutWidth / 2, KernelHeight = 2, KernelWidth = 2,
-            StrideHeight = 2, StrideWidth = 2, DilationHeight = 1, DilationWidth = 1,
+            OutHeight = spanH / 2 + 1, OutWidth = spanW / 2 + 1,
+            KernelHeight = k, KernelWidth = k, StrideHeight = 2, StrideWidth = 2, DilationHeight = 1, DilationWidth = 1,
+            PadTop = top, PadLeft = left, PadBottom = bottom, PadRight = right,
         };
+        return pool;
+    }
+
+    /// <summary>
+    /// The convolution and activation followed by a fused stride-2 max pool (<see cref="Optimization.ConvPoolFusion"/>):
+    /// inside the direct kernel where it applies, else the convolution into the workspace and the pooling kernel after it.
+    /// </summary>
+    private StepAction PlanPooled(PlanContext ctx, ConvShape shape, Activation activation, Kernels.Pooling.PoolShape pool)
+    {
         ctx.SetOutput(0, DataType.Float, new TensorShape(shape.Batch, shape.OutChannels, pool.OutHeight, pool.OutWidth));
         long full = ((long)pool.Planes * pool.InHeight * pool.InWidth * sizeof(float) + 63) & ~63L;
         if (ctx.IsConstant(1) && (!ctx.HasInput(2) || ctx.IsConstant(2)))
@@ -114,8 +127,13 @@ internal sealed unsafe class ConvOperator : Operator
             var packed = Pack(ctx, shape);
             var algorithm = Conv2D.Choose(shape, _allowWinograd);
             packed.PrepareFor(algorithm, _store, PackKey);
-            if (algorithm == ConvAlgorithm.DirectSmall)
+            if (algorithm == ConvAlgorithm.DirectSmall && pool.KernelHeight == 2)
                 return (in StepArgs a) => DirectSmallConv.RunPooled(shape, packed, a.InF(0), a.OutF(0), activation, a.Pool);
+            if (algorithm == ConvAlgorithm.DirectSmall && DirectSmallConv.CanPoolFromPhases(shape, pool))
+            {
+                ctx.WorkspaceBytes = DirectSmallConv.WorkspaceBytes(shape);
+                return (in StepArgs a) => DirectSmallConv.RunPooledFromPhases(shape, packed, a.InF(0), a.OutF(0), activation, pool, a.Pool, (float*)a.Workspace);
+            }
             ctx.WorkspaceBytes = full + Conv2D.WorkspaceBytes(shape, algorithm);
             return (in StepArgs a) =>
             {
