@@ -20,7 +20,9 @@ public static unsafe class ThreadScratch
         if (b == null || b.ByteLength < bytes)
         {
             b?.Dispose();
-            t_buffer = b = new AlignedBuffer(bytes, zero: false);
+            // A power of two, at least 1 MiB: which step's part a pool thread runs varies from run to run, so a thread
+            // would otherwise grow its buffer again (and allocate) whenever it first meets a larger part.
+            t_buffer = b = new AlignedBuffer(Math.Max(1L << 20, (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)bytes)), zero: false);
         }
         return b.Floats;
     }
