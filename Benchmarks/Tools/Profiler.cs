@@ -40,6 +40,7 @@ public static unsafe class Profiler
         if (what is "gemmab") GemmAb(threads, reps);
         if (what is "twin") Twin(reps);
         if (what is "maxpool") MaxPool(threads, reps);
+        if (what is "im2col") Im2ColAlone(reps);
         if (what is "abplan") AbPlan(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? ResNetPath, threads, reps);
         if (what is "ab") AbModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? ResNetPath, threads, reps);
         if (what is "seedcnn") Compare("seed CNN 32x32x3", global::FastInfer.Tests.Support.SeedCnn.Build(32, 32, 3), 32, 2f, threads, reps);
@@ -302,6 +303,29 @@ public static unsafe class Profiler
         }
     }
 
+    /// <summary>Im2col alone, one thread, for each ResNet layer (or those FASTINFER_PROFILE_LAYER names): p50 µs and GB/s written.</summary>
+    public static void Im2ColAlone(int reps)
+    {
+        string? only = Environment.GetEnvironmentVariable("FASTINFER_PROFILE_LAYER");
+        foreach (var (name, s) in ResNet18Layers.All())
+        {
+            if (only != null && !name.Contains(only, StringComparison.Ordinal)) continue;
+            long floats = (long)s.KernelSize * s.OutHeight * s.OutWidth;
+            using var x = Fill((long)s.InChannels * s.InHeight * s.InWidth, new Random(3));
+            using var col = new AlignedBuffer(floats * 4);
+            WarmUp(() => Im2Col.RunRows(s, x.Floats, col.Floats, 0, s.OutHeight));
+            var t = new List<double>();
+            for (int r = 0; r < reps; r++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                Im2Col.RunRows(s, x.Floats, col.Floats, 0, s.OutHeight);
+                t.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
+            }
+            double p50 = Median(t);
+            Console.WriteLine($"{name,-34} im2col p50 {p50 * 1e6,8:F1} µs  {floats * 4 / p50 / 1e9,6:F1} GB/s written");
+        }
+    }
+
     /// <summary>One ResNet layer (FASTINFER_PROFILE_LAYER) serial on one thread alone, then on two threads at once.</summary>
     public static void Twin(int reps)
     {
@@ -412,6 +436,7 @@ public static unsafe class Profiler
         "wparts" => on => WinogradF43.SplitByParts = on,
         "bands" => on => Conv2D.SplitByBands = on,
         "pixelparts" => on => Conv2D.SplitPixelRows = on,
+        "im2colrows" => on => Im2Col.VectorRows = on,
         "stembands" => on => DirectSmallConv.SplitByBands = on,
         "pool3x3" => on => FastInfer.Kernels.Pooling.Pool2D.Direct3x3Stride2 = on,
         "wbalance" => on => WinogradF43.PartImbalance = on ? 1.05 : 1.15,
