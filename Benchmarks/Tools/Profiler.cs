@@ -436,6 +436,7 @@ public static unsafe class Profiler
         "wparts" => on => WinogradF43.SplitByParts = on,
         "bands" => on => Conv2D.SplitByBands = on,
         "pixelparts" => on => Conv2D.SplitPixelRows = on,
+        "pixeldepth" => on => Conv2D.SplitPixelRowsByDepth = on,
         "im2colrows" => on => Im2Col.VectorRows = on,
         "stembands" => on => DirectSmallConv.SplitByBands = on,
         "pool3x3" => on => FastInfer.Kernels.Pooling.Pool2D.Direct3x3Stride2 = on,

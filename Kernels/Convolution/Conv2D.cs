@@ -42,7 +42,7 @@ public static unsafe class Conv2D
     {
         ConvAlgorithm.Winograd => WinogradF43.WorkspaceBytes(s),
         ConvAlgorithm.DirectSmall => DirectSmallConv.WorkspaceBytes(s),
-        ConvAlgorithm.PixelRowsGemm => WorkspaceBytes(s) + ((long)s.OutHeight * s.OutWidth * s.OutChannels + 16) * sizeof(float),
+        ConvAlgorithm.PixelRowsGemm => WorkspaceBytes(s) + 2 * PixelRowsPartial(s) * sizeof(float),
         _ => WorkspaceBytes(s),
     };
 
@@ -73,6 +73,16 @@ public static unsafe class Conv2D
                 Yt = yt, Y = y + (long)n * m * spatial, Residual = residual != null ? residual + (long)n * m * spatial : null,
                 Bias = weights.Bias != null ? weights.Bias.Floats : null, Activation = activation, Spatial = spatial, Channels = m,
             };
+            if (SplitsDepth(s))
+            {
+                // Two halves of the input channels, each a product over its half of K into a partial Yᵀ; the
+                // transpose back sums them (always in this order, so the result does not depend on the thread count).
+                var halves = new PixelRowsDepthPart { S = s, X = xn, Weights = wt, Partials = yt, PartialFloats = PixelRowsPartial(s) };
+                pool.For(2, ref halves);
+                back.Yt2 = yt + PixelRowsPartial(s);
+                pool.For(m / 16, ref back);
+                continue;
+            }
             if (parts > 1)
             {
                 var split = new PixelRowsPart { S = s, X = xn, Weights = wt, Back = back, Parts = parts };
@@ -82,6 +92,42 @@ public static unsafe class Conv2D
             Im2Col.Run(s, xn, col, pool);
             Sgemm.MultiplyPacked(true, spatial, m, k, 1f, col, spatial, wt, 0f, yt, m, default, pool);
             pool.For(m / 16, ref back);
+        }
+    }
+
+    /// <summary>Whether pixel-rows convolutions split K in two (<see cref="PixelRowsDepthPart"/>); a switch for the benchmarks' A/B.</summary>
+    internal static bool SplitPixelRowsByDepth = true;
+
+    /// <summary>
+    /// Whether a pixel-rows convolution splits its depth (on the shape alone, so the sum's order never depends on the
+    /// thread count): from K = 1024, ResNet's 3×3 layer4 (K = 4608, 2304). The 1×1/2 downsample's K = 256 halves ran
+    /// 10% slower on one thread than one product.
+    /// </summary>
+    private static bool SplitsDepth(in ConvShape s) => SplitPixelRowsByDepth && s.InChannels >= 2 && s.KernelSize >= 1024;
+
+    /// <summary>Floats of one partial Yᵀ (pixels × channels), rounded to whole cache lines.</summary>
+    private static long PixelRowsPartial(in ConvShape s) => ((long)s.OutHeight * s.OutWidth * s.OutChannels + 15) & ~15L;
+
+    /// <summary>
+    /// Half of a pixel-rows convolution's depth: input channels [0, C/2) for part 0, [C/2, C) for part 1, unfolded into
+    /// the thread's own scratch and multiplied by those rows of Wᵀ into its partial Yᵀ. At two threads each thread
+    /// unfolds and packs half of the input, where splitting by output channels had both unfold and pack all of it.
+    /// </summary>
+    private struct PixelRowsDepthPart : IParallelBody
+    {
+        public ConvShape S;
+        public float* X, Partials;
+        public PackedMatrix Weights;
+        public long PartialFloats;
+
+        public void Invoke(int part)
+        {
+            int half = S.InChannels / 2, c0 = part == 0 ? 0 : half, c1 = part == 0 ? half : S.InChannels;
+            int spatial = S.OutHeight * S.OutWidth, taps = S.KernelHeight * S.KernelWidth, rows = (c1 - c0) * taps;
+            float* col = ThreadScratch.Get((long)rows * spatial);
+            Im2Col.RunRows(S, X, col, 0, S.OutHeight, c0, c1);
+            Sgemm.MultiplyPackedDepth(true, spatial, S.OutChannels, c0 * taps, rows, col, spatial, Weights,
+                Partials + part * PartialFloats, S.OutChannels, WorkerPool.Serial);
         }
     }
 
@@ -131,6 +177,8 @@ public static unsafe class Conv2D
     private struct PixelRowsBack : IParallelBody
     {
         public float* Yt, Y, Residual, Bias;
+        /// <summary>A second partial Yᵀ laid out as <see cref="Yt"/>, added to it first; null when Yt is whole.</summary>
+        public float* Yt2;
         public Activation Activation;
         public int Spatial;
         /// <summary>Yᵀ's row stride (all output channels, or one part's); channel c is at Yt[p·Channels + c].</summary>
@@ -140,6 +188,12 @@ public static unsafe class Conv2D
         {
             int mo0 = block * 16, p = 0;
             float* dst = Y + (long)mo0 * Spatial;
+            if (Yt2 != null)
+                for (int q = 0; q < Spatial; q++)
+                {
+                    var sum = new Span<float>(Yt + (long)q * Channels + mo0, 16);
+                    System.Numerics.Tensors.TensorPrimitives.Add(sum, new ReadOnlySpan<float>(Yt2 + (long)q * Channels + mo0, 16), sum);
+                }
             if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
                 for (; p + 16 <= Spatial; p += 16) PackTranspose.Block16(Yt + (long)p * Channels + mo0, Channels, 16, dst + p, Spatial);
             for (int t = 0; t < 16; t++)

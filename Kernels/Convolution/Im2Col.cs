@@ -22,11 +22,20 @@ public static unsafe class Im2Col
     /// Output rows [<paramref name="oy0"/>, <paramref name="oy1"/>) alone, on the calling thread, into a column matrix of
     /// their own: col[k, (oy − oy0)·OW + ox], rows (oy1 − oy0)·OW apart.
     /// </summary>
-    public static void RunRows(in ConvShape s, float* x, float* col, int oy0, int oy1)
+    public static void RunRows(in ConvShape s, float* x, float* col, int oy0, int oy1) => RunRows(s, x, col, oy0, oy1, 0, s.InChannelsPerGroup);
+
+    /// <summary>
+    /// Output rows [<paramref name="oy0"/>, <paramref name="oy1"/>) of input channels [<paramref name="c0"/>,
+    /// <paramref name="c1"/>) alone: the column matrix's rows for those channels, the first at col.
+    /// </summary>
+    public static void RunRows(in ConvShape s, float* x, float* col, int oy0, int oy1, int c0, int c1)
     {
-        for (int c = 0; c < s.InChannelsPerGroup; c++)
+        long rowStride = (long)(oy1 - oy0) * s.OutWidth;
+        // Unfold places channel c's rows at c·KH·KW rows from its base: the base sits c0 channels before col.
+        float* basePtr = col - (long)c0 * s.KernelHeight * s.KernelWidth * rowStride;
+        for (int c = c0; c < c1; c++)
             for (int ky = 0; ky < s.KernelHeight; ky++)
-                Unfold(s, x, col, c, ky, oy0, oy1, (long)(oy1 - oy0) * s.OutWidth, oy0);
+                Unfold(s, x, basePtr, c, ky, oy0, oy1, rowStride, oy0);
     }
 
     /// <summary>Whether AVX-512 unfolds rows with masked vectors (<see cref="MaskedRow"/>); a switch for the benchmarks' A/B.</summary>

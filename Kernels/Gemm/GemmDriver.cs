@@ -24,6 +24,8 @@ internal unsafe struct GemmDriver : IParallelBody
     public float* B; public long Ldb; public bool TransB;
     /// <summary>Prepacked B (16-column panels over all K), or null to pack from <see cref="B"/>.</summary>
     public float* BPacked;
+    /// <summary>Rows of each prepacked B panel when this product uses only K of them (a depth slice); 0: K.</summary>
+    public int BPackedDepth;
     public float* C; public long Ldc;
     private int _mPanels, _n16, _nTasks, _mTasks, _nTiles;
 
@@ -133,8 +135,9 @@ internal unsafe struct GemmDriver : IParallelBody
             nint bStride;
             if (BPacked != null)
             {
-                bBase = BPacked + (long)np0 * 16 * K + (long)k0 * 16;
-                bStride = (nint)16 * K;
+                long depth = BPackedDepth > 0 ? BPackedDepth : K;
+                bBase = BPacked + (long)np0 * 16 * depth + (long)k0 * 16;
+                bStride = (nint)(16 * depth);
             }
             else
             {

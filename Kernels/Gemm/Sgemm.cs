@@ -125,6 +125,23 @@ public static unsafe class Sgemm
         d.Run(pool);
     }
 
+    /// <summary>
+    /// C[M×N] = op(A)·B[k0 .. k0 + kRows, :] with B packed by <see cref="PackB"/>: a slice of B's rows (depth), A holding
+    /// just those kRows. For a product summed from parts of K computed apart.
+    /// </summary>
+    internal static void MultiplyPackedDepth(bool transA, int m, int n, int k0, int kRows, float* a, int lda, PackedMatrix b,
+        float* c, int ldc, WorkerPool pool)
+    {
+        if (b.IsLeftOperand || b.Cols != n || k0 < 0 || kRows < 1 || k0 + kRows > b.Rows)
+            throw new ArgumentException("Packed B does not hold these rows.", nameof(b));
+        var d = new GemmDriver
+        {
+            Kernel = SgemmKernelTable.For(KernelIsa.Current), M = m, N = n, K = kRows, Alpha = 1f, Beta = 0f,
+            A = a, Lda = lda, TransA = transA, BPacked = b.Buffer.Floats + (long)k0 * 16, BPackedDepth = b.Rows, C = c, Ldc = ldc,
+        };
+        d.Run(pool);
+    }
+
     /// <summary>C[M×N] = A·B with A packed by <see cref="PackA"/>; B is row-major K×N with row stride ldb.</summary>
     public static void MultiplyPackedA(PackedMatrix a, int n, float* b, int ldb, float* c, int ldc, in GemmEpilogue epilogue, WorkerPool pool)
         => MultiplyPackedA(a, n, 1f, b, ldb, 0f, c, ldc, epilogue, pool);

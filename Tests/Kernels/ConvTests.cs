@@ -118,6 +118,7 @@ public unsafe class ConvTests
             Shape(33, 8, 8, 96, 1, stride: 2),
             Shape(3, 1, 1, 64, 3, pad: 1, batch: 2),
             Shape(300, 5, 3, 128, 3, pad: 1),
+            Shape(129, 6, 5, 80, 3, pad: 1, batch: 2), // depth split 64 + 65 channels (K = 1161), batch
         ];
         foreach (var s in shapes)
         {
@@ -260,6 +261,36 @@ public unsafe class ConvTests
             Conv2D.Run(s, weights, x.Floats, y1.Floats, residual.Floats, Activation.Relu, ws.Floats, p1);
             Conv2D.Run(s, weights, x.Floats, y2.Floats, residual.Floats, Activation.Relu, ws.Floats, p2);
             AssertEqual(y1.Floats, y2.Floats, yCount, $"bands 1 vs 2 threads {s}");
+        }
+    }
+
+    /// <summary>
+    /// Pixel-rows convolutions split by output channels (small K) or into two depth halves summed in a fixed order
+    /// (K ≥ 1024) give bit for bit the same result on one thread and on two.
+    /// </summary>
+    [Fact]
+    public void PixelRowsGiveTheSameResultForOneAndTwoThreads()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return;
+        using var p1 = new WorkerPool(1);
+        using var p2 = new WorkerPool(2);
+        var rnd = new Random(22);
+        foreach (var s in new[] { Shape(129, 7, 7, 64, 3, pad: 1), Shape(40, 8, 8, 96, 1, stride: 2), Shape(256, 14, 14, 128, 3, stride: 2, pad: 1) })
+        {
+            Assert.Equal(ConvAlgorithm.PixelRowsGemm, Conv2D.Choose(s, allowWinograd: true));
+            long yCount = (long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth;
+            using var x = Random((long)s.Batch * s.InChannels * s.InHeight * s.InWidth, rnd);
+            using var w = Random((long)s.OutChannels * s.KernelSize, rnd, 0.3f);
+            using var bias = Random(s.OutChannels, rnd);
+            using var residual = Random(yCount, rnd);
+            using var y1 = new AlignedBuffer(yCount * 4);
+            using var y2 = new AlignedBuffer(yCount * 4);
+            using var weights = new ConvWeights(s.OutChannels, s.InChannels, s.KernelHeight, s.KernelWidth, 1, w.Floats, bias.Floats);
+            weights.PrepareFor(ConvAlgorithm.PixelRowsGemm);
+            using var ws = new AlignedBuffer(Conv2D.WorkspaceBytes(s, ConvAlgorithm.PixelRowsGemm));
+            Conv2D.Run(s, weights, x.Floats, y1.Floats, residual.Floats, Activation.Relu, ws.Floats, p1, ConvAlgorithm.PixelRowsGemm);
+            Conv2D.Run(s, weights, x.Floats, y2.Floats, residual.Floats, Activation.Relu, ws.Floats, p2, ConvAlgorithm.PixelRowsGemm);
+            AssertEqual(y1.Floats, y2.Floats, yCount, $"pixel rows 1 vs 2 threads {s}");
         }
     }
 
