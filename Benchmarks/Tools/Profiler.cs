@@ -20,6 +20,7 @@ public static unsafe class Profiler
         string what = args.Length > 0 ? args[0] : "all";
         int threads = args.Length > 1 ? int.Parse(args[1]) : 1;
         int reps = args.Length > 2 ? int.Parse(args[2]) : 20;
+        if (Environment.GetEnvironmentVariable("FASTINFER_DIRECT_TILES") == "0") DirectTileConv.Enabled = false;
         double peak = 0;
         if (what is "peak" or "all" or "gemm" or "layers" or "kernel" or "attention")
         {
@@ -401,15 +402,18 @@ public static unsafe class Profiler
         string which = Environment.GetEnvironmentVariable("FASTINFER_AB") ?? "poolfuse";
         Action<bool> set = which switch
         {
+            "directtiles" => on => DirectTileConv.Enabled = on,
             _ => on => FastInfer.Runtime.Optimization.ConvPoolFusion.FuseWindow3 = on,
         };
+        // Each session plans on its first Run, so it runs once under its own setting before the switch flips.
         set(true);
         using var on = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads });
-        set(false);
-        using var off = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads });
-        set(true);
         var inputs = RandomInputs(on, out var tensors);
         var outs = on.Run(inputs);
+        set(false);
+        using var off = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads });
+        off.Run(inputs, outs);
+        set(true);
         WarmUp(() => { on.Run(inputs, outs); off.Run(inputs, outs); });
         var tOn = new List<double>(); var tOff = new List<double>();
         for (int r = 0; r < reps; r++)

@@ -13,7 +13,8 @@ namespace FastInfer.Kernels.Convolution;
 /// <item>1×1 stride 1, no padding: no im2col, the input already is the column matrix;</item>
 /// <item>everything else (strided 1×1 included, where im2col is a plain gather): im2col + packed GEMM;</item>
 /// <item>3×3 stride 1, when asked for with <see cref="ConvAlgorithm.Winograd"/>: <see cref="WinogradF43"/>;</item>
-/// <item>few input channels, stride 1 (a first layer): <see cref="DirectSmallConv"/>, no im2col.</item>
+/// <item>few input channels, stride 1 (a first layer): <see cref="DirectSmallConv"/>, no im2col;</item>
+/// <item>many channels in blocks of 64 where Winograd does not apply (stride 2): <see cref="DirectTileConv"/>, no im2col.</item>
 /// </list>
 /// </summary>
 public static unsafe class Conv2D
@@ -26,6 +27,7 @@ public static unsafe class Conv2D
     {
         if (DirectSmallConv.Applies(s)) return ConvAlgorithm.DirectSmall;
         if (allowWinograd && WinogradF43.IsProfitable(s)) return ConvAlgorithm.Winograd;
+        if (DirectTileConv.Applies(s)) return ConvAlgorithm.DirectTiles;
         if (UsesPixelRows(s)) return ConvAlgorithm.PixelRowsGemm;
         return ConvAlgorithm.Gemm;
     }
@@ -42,6 +44,7 @@ public static unsafe class Conv2D
     {
         ConvAlgorithm.Winograd => WinogradF43.WorkspaceBytes(s),
         ConvAlgorithm.DirectSmall => DirectSmallConv.WorkspaceBytes(s),
+        ConvAlgorithm.DirectTiles => 0,
         ConvAlgorithm.PixelRowsGemm => WorkspaceBytes(s) + 2 * PixelRowsPartial(s) * sizeof(float),
         _ => WorkspaceBytes(s),
     };
@@ -52,6 +55,7 @@ public static unsafe class Conv2D
     {
         if (algorithm == ConvAlgorithm.Winograd) WinogradF43.Run(s, weights, x, y, residual, activation, workspace, pool);
         else if (algorithm == ConvAlgorithm.DirectSmall) DirectSmallConv.Run(s, weights, x, y, residual, activation, pool, workspace);
+        else if (algorithm == ConvAlgorithm.DirectTiles) DirectTileConv.Run(s, weights, x, y, residual, activation, pool);
         else if (algorithm == ConvAlgorithm.PixelRowsGemm) RunPixelRows(s, weights, x, y, residual, activation, workspace, pool);
         else Run(s, weights, x, y, residual, activation, workspace, pool);
     }

@@ -14,4 +14,6 @@ public enum ConvAlgorithm
     Winograd,
     /// <summary>Few input channels, stride 1 (an image's first layer): direct, 16 pixels × 16 channels in registers, no im2col.</summary>
     DirectSmall,
+    /// <summary>Many channels, no Winograd (ResNet's stride-2 3×3): direct, 6 pixels × 64 channels in registers from a padded copy of the input.</summary>
+    DirectTiles,
 }

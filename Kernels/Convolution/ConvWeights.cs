@@ -63,6 +63,7 @@ public sealed unsafe class ConvWeights : IDisposable
         else if (algorithm == ConvAlgorithm.Winograd) PrepareWinograd(store, key);
         else if (algorithm == ConvAlgorithm.PixelRowsGemm) PrepareTransposed(store, key);
         else if (algorithm == ConvAlgorithm.DirectSmall) PrepareTapMajor();
+        else if (algorithm == ConvAlgorithm.DirectTiles) PrepareTapBlocks();
     }
 
     /// <summary>Packs the filters as GEMM left operands (once), under the ISA tier the convolution will run with.</summary>
@@ -124,7 +125,7 @@ public sealed unsafe class ConvWeights : IDisposable
     /// <summary>Lays the filters out tap-major once for <see cref="ConvAlgorithm.DirectSmall"/> (later calls return at once).</summary>
     public void PrepareTapMajor()
     {
-        if (Group != 1) throw new InvalidOperationException("The direct small-channel path needs an ungrouped convolution.");
+        if (Group != 1) throw new InvalidOperationException("The direct convolution paths need an ungrouped convolution.");
         lock (_winogradLock)
         {
             if (TapMajor != null) return;
@@ -135,9 +136,35 @@ public sealed unsafe class ConvWeights : IDisposable
         }
     }
 
+    /// <summary>
+    /// Filters as [block of 64 output channels][tap][64] for <see cref="DirectTileConv"/>; null until <see cref="PrepareTapBlocks"/>.
+    /// A tile walks one block's taps in order, so its filters stream from L2 sequentially (256 bytes a tap) rather
+    /// than 4 lines out of every M·4 bytes.
+    /// </summary>
+    internal AlignedBuffer? TapBlocks { get; private set; }
+
+    /// <summary>Lays the filters out in 64-channel tap-major blocks once (output channels a multiple of 64).</summary>
+    public void PrepareTapBlocks()
+    {
+        if (Group != 1 || OutChannels % 64 != 0) throw new InvalidOperationException($"The direct tile path needs an ungrouped convolution with output channels in blocks of 64, not {OutChannels} in {Group} group(s).");
+        lock (_winogradLock)
+        {
+            if (TapBlocks != null) return;
+            int taps = InChannelsPerGroup * KernelHeight * KernelWidth;
+            var buffer = new AlignedBuffer((long)OutChannels * taps * sizeof(float), zero: false);
+            float* dst = buffer.Floats, src = Raw.Floats;
+            for (int b = 0; b < OutChannels / 64; b++)
+                for (int k = 0; k < taps; k++)
+                    for (int j = 0; j < 64; j++)
+                        *dst++ = src[(long)(b * 64 + j) * taps + k];
+            TapBlocks = buffer;
+        }
+    }
+
     public void Dispose()
     {
         TapMajor?.Dispose();
+        TapBlocks?.Dispose();
         TransposedFilters?.Dispose();
         if (WinogradFilters != null) foreach (var p in WinogradFilters) p.Dispose();
         if (_packedGroups != null) foreach (var p in _packedGroups) p.Dispose();

@@ -216,6 +216,51 @@ public unsafe class ConvTests
         }
     }
 
+    /// <summary>
+    /// The direct 6-pixel × 64-channel tiles against the scalar reference: stride 2 and 1, asymmetric and no padding,
+    /// 5×5 and 1×3 kernels, a pixel count that leaves tails of 1 to 5, 128 channels (two blocks), a batch, fused bias,
+    /// residual and ReLU; then one and two threads bit for bit.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void DirectTilesPathMatchesReference(int threads)
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return;
+        using var pool = new WorkerPool(threads);
+        var rnd = new Random(13);
+        ConvShape[] shapes =
+        [
+            Shape(64, 56, 56, 128, 3, stride: 2, pad: 1),      // ResNet's layer2.0
+            Shape(17, 23, 19, 64, 3, stride: 2, pad: 1, batch: 2),
+            Shape(16, 20, 21, 64, 5, stride: 2, pad: 2) with { PadBottom = 0, PadRight = 1 },
+            Shape(20, 13, 11, 128, 3, pad: 0),
+            Shape(16, 15, 14, 64, 1, kw: 3, pad: 0),
+        ];
+        foreach (var s in shapes)
+        {
+            Assert.Equal(ConvAlgorithm.DirectTiles, Conv2D.Choose(s, allowWinograd: false));
+            CheckPath(s, ConvAlgorithm.DirectTiles, fused: true, pool, rnd, $"direct tiles t{threads}");
+            CheckPath(s, ConvAlgorithm.DirectTiles, fused: false, pool, rnd, $"direct tiles t{threads}");
+        }
+        if (threads != 2) return;
+        using var p1 = new WorkerPool(1);
+        foreach (var s in shapes)
+        {
+            long yCount = (long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth;
+            using var x = Random((long)s.Batch * s.InChannels * s.InHeight * s.InWidth, rnd);
+            using var w = Random((long)s.OutChannels * s.KernelSize, rnd, 0.3f);
+            using var bias = Random(s.OutChannels, rnd);
+            using var y1 = new AlignedBuffer(yCount * 4);
+            using var y2 = new AlignedBuffer(yCount * 4);
+            using var weights = new ConvWeights(s.OutChannels, s.InChannels, s.KernelHeight, s.KernelWidth, 1, w.Floats, bias.Floats);
+            weights.PrepareFor(ConvAlgorithm.DirectTiles);
+            Conv2D.Run(s, weights, x.Floats, y1.Floats, null, Activation.Relu, null, p1, ConvAlgorithm.DirectTiles);
+            Conv2D.Run(s, weights, x.Floats, y2.Floats, null, Activation.Relu, null, pool, ConvAlgorithm.DirectTiles);
+            AssertEqual(y1.Floats, y2.Floats, yCount, $"direct tiles 1 vs 2 threads {s}");
+        }
+    }
+
     /// <summary>One shape through one algorithm against the scalar reference; fused adds bias, residual and ReLU.</summary>
     private static void CheckPath(in ConvShape s, ConvAlgorithm algorithm, bool fused, WorkerPool pool, Random rnd, string what)
     {
