@@ -15,8 +15,8 @@ namespace FastInfer.Kernels.Convolution;
 /// too short to pay for its tile store. Here 16 horizontally adjacent output pixels are one vector: for each of the
 /// K taps one (masked at the image edge) load of the input row — for stride 2, two loads and a permute keeping the
 /// even columns — then one FMA into each of 16 output channels' accumulators with the tap's weight broadcast. The input is read in place and the output written once.
-/// Needs AVX-512 F; parallel over (output row, 16-channel block). A stride-2 layer given a workspace (ResNet's stem) takes
-/// the column-phase path instead (DirectSmallConvPhases.cs): three pixel vectors by eight channels per tile.
+/// Needs AVX-512 F; parallel over (output row, 16-channel block). Given a workspace, a layer takes the padded-row /
+/// column-phase path instead (DirectSmallConvPhases.cs): three pixel vectors by eight channels per tile.
 /// </summary>
 public static unsafe partial class DirectSmallConv
 {
@@ -49,8 +49,8 @@ public static unsafe partial class DirectSmallConv
         return t;
     }
 
-    /// <param name="workspace">For stride 2, <see cref="WorkspaceBytes"/> of scratch for the input's column phases; null
-    /// gathers the even columns per tap instead.</param>
+    /// <param name="workspace"><see cref="WorkspaceBytes"/> of scratch for the padded rows or column phases (the tiled
+    /// path); null runs 16 pixels × 16 channels straight from the input, masking the edges per tap.</param>
     public static void Run(in ConvShape s, ConvWeights weights, float* x, float* y, float* residual, Activation activation, WorkerPool pool,
         float* workspace = null)
     {
@@ -63,11 +63,11 @@ public static unsafe partial class DirectSmallConv
             S = s, X = x, Y = y, Residual = residual, Taps = taps.Floats, Bias = weights.Bias != null ? weights.Bias.Floats : null,
             Activation = activation, Blocks = blocks, PaddedChannels = blocks * ChannelBlock,
         };
-        if (workspace != null && SplitPhases && s.StrideWidth == 2) { RunFromPhases(s, body, workspace, runOn); return; }
+        if (workspace != null && SplitPhases) { RunFromPhases(s, body, workspace, runOn); return; }
         runOn.For(s.Batch * s.OutHeight * blocks, ref body);
     }
 
-    /// <summary>Whether stride-2 convolutions split their input into column phases first; a switch for the benchmarks' A/B.</summary>
+    /// <summary>Whether convolutions given a workspace take the phase path; a switch for the benchmarks' A/B.</summary>
     internal static bool SplitPhases = true;
 
     /// <summary>Whether stride-2 convolutions run in per-thread bands (<see cref="PhaseBandBody"/>); a switch for the benchmarks' A/B.</summary>

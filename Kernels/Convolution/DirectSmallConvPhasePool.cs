@@ -6,7 +6,7 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Convolution;
 
 /// <summary>
-/// The stride-2 first layer with the 3×3 stride-2 max pool after it fused (ResNet's stem and its pool): conv rows are
+/// A first layer with the stride-2 max pool after it fused (ResNet's stem and its 3×3 pool, the seed CNN's 2×2): conv rows are
 /// computed a few at a time into per-thread scratch and pooled from there while they are in L2, so the full-size output
 /// (3.2 MB at 224×224) is never written to memory and read back by a separate pooling step.
 /// </summary>
@@ -17,15 +17,17 @@ public static unsafe partial class DirectSmallConv
 
     /// <summary>
     /// Whether <see cref="RunPooledFromPhases"/> runs this convolution followed by this max pool: the phase path's shape
-    /// (stride 2, few input channels), a 3×3 stride-2 pool without dilation over its whole output, pads under 3, floor
-    /// rounding (so every window holds at least one conv row).
+    /// (few input channels), a stride-2 pool without dilation over its whole output, 3×3 with pads under 3 or 2×2
+    /// without, floor rounding (so every window holds at least one conv row).
     /// </summary>
     public static bool CanPoolFromPhases(in ConvShape s, in PoolShape p) =>
-        Applies(s) && s.StrideWidth == 2 && p.Planes == s.Batch * s.OutChannels && p.InHeight == s.OutHeight && p.InWidth == s.OutWidth
-        && p.KernelHeight == 3 && p.KernelWidth == 3 && p.StrideHeight == 2 && p.StrideWidth == 2 && p.DilationHeight == 1 && p.DilationWidth == 1
-        && p.PadTop is >= 0 and < 3 && p.PadLeft is >= 0 and < 3 && p.PadBottom is >= 0 and < 3 && p.PadRight is >= 0 and < 3
-        && p.OutHeight == (s.OutHeight + p.PadTop + p.PadBottom - 3) / 2 + 1 && p.OutWidth == (s.OutWidth + p.PadLeft + p.PadRight - 3) / 2 + 1
-        && p.OutHeight > 0 && p.OutWidth > 0;
+        Applies(s) && p.Planes == s.Batch * s.OutChannels && p.InHeight == s.OutHeight && p.InWidth == s.OutWidth
+        && p.KernelWidth == p.KernelHeight && p.StrideHeight == 2 && p.StrideWidth == 2 && p.DilationHeight == 1 && p.DilationWidth == 1
+        && (p.KernelHeight == 3 && p.PadTop is >= 0 and < 3 && p.PadLeft is >= 0 and < 3 && p.PadBottom is >= 0 and < 3 && p.PadRight is >= 0 and < 3
+            || p.KernelHeight == 2 && p.PadTop == 0 && p.PadLeft == 0 && p.PadBottom == 0 && p.PadRight == 0)
+        && s.OutHeight + p.PadTop + p.PadBottom >= p.KernelHeight && s.OutWidth + p.PadLeft + p.PadRight >= p.KernelWidth
+        && p.OutHeight == (s.OutHeight + p.PadTop + p.PadBottom - p.KernelHeight) / 2 + 1
+        && p.OutWidth == (s.OutWidth + p.PadLeft + p.PadRight - p.KernelWidth) / 2 + 1;
 
     /// <param name="workspace"><see cref="WorkspaceBytes"/> of scratch for the column phases on one thread.</param>
     public static void RunPooledFromPhases(in ConvShape s, ConvWeights weights, float* x, float* y, Activation activation, in PoolShape pool,
@@ -108,7 +110,10 @@ public static unsafe partial class DirectSmallConv
                         // Row r of this channel's plane is at plane + r·OW for the rows in the chunk, which are all the pool reads.
                         float* plane = chunk + c * rowStride - (long)ca * ow;
                         float* pooled = Y + ((long)n * oc + c) * p.OutHeight * p.OutWidth;
-                        for (int r = q; r < qe; r++) Pool2D.Max3x3Stride2Row(p, plane, pooled + (long)r * p.OutWidth, r);
+                        if (p.KernelHeight == 3)
+                            for (int r = q; r < qe; r++) Pool2D.Max3x3Stride2Row(p, plane, pooled + (long)r * p.OutWidth, r);
+                        else
+                            for (int r = q; r < qe; r++) Pool2D.Max2x2Stride2Row(p, plane, pooled + (long)r * p.OutWidth, r);
                     }
                 }
             }
@@ -118,6 +123,6 @@ public static unsafe partial class DirectSmallConv
         private readonly int FirstConvRow(int q) => Math.Max(0, 2 * q - Pool.PadTop);
 
         /// <summary>One past the last conv row pooled row q reads.</summary>
-        private readonly int EndConvRow(int q, int height) => Math.Min(height, 2 * q - Pool.PadTop + 3);
+        private readonly int EndConvRow(int q, int height) => Math.Min(height, 2 * q - Pool.PadTop + Pool.KernelHeight);
     }
 }

@@ -9,10 +9,10 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Convolution;
 
 /// <summary>
-/// The stride-2 first layer (ResNet's 7×7 stem) from the input's column phases. Each input row is split once into its
-/// even and odd columns (<see cref="PhaseBody"/>), padding included, and the phase buffer also holds the rows of zeros
-/// above and below the image, so tap (r, q) of any 16 output pixels is one contiguous load, with no edge test in the tap
-/// loop. That lets a tile take three pixel vectors, from any rows, by eight output channels: 24 accumulators, and per
+/// A first layer (few input channels; ResNet's 7×7 stride-2 stem) from the input's column phases. Each input row is
+/// padded once, and for stride 2 split into its even and odd columns (<see cref="PhaseBody"/>); the phase buffer also
+/// holds the rows of zeros above and below the image, so tap (r, q) of any 16 output pixels is one contiguous load,
+/// with no edge test in the tap loop. That lets a tile take three pixel vectors, from any rows, by eight output channels: 24 accumulators, and per
 /// tap 3 input loads and 8 weight broadcasts for 24 FMAs. With one vector by 16 channels it was 17 loads for 16 FMAs,
 /// and the stem ran at 58-64% of the FMA peak.
 /// </summary>
@@ -23,15 +23,15 @@ public static unsafe partial class DirectSmallConv
     /// <summary>Pixel vectors (16 output pixels each) per tile of the phase path.</summary>
     private const int PhaseVectors = 3;
 
-    /// <summary>Scratch bytes <see cref="Run"/> uses: the input's two column phases for stride 2, nothing otherwise.</summary>
+    /// <summary>Scratch bytes <see cref="Run"/> uses: every input row padded (stride 1) or split into its two column phases (stride 2).</summary>
     public static long WorkspaceBytes(in ConvShape s) =>
-        s.StrideWidth == 2 ? (long)s.Batch * s.InChannels * PhaseRows(s) * 2 * PhaseLength(s) * sizeof(float) : 0;
+        (long)s.Batch * s.InChannels * PhaseRows(s) * s.StrideWidth * PhaseLength(s) * sizeof(float);
 
     /// <summary>
-    /// Floats per phase row: every 16-pixel tile's loads, up to (KW − 1) / 2 past it, stay inside the row (zeros past
-    /// the image), rounded to whole vectors.
+    /// Floats per phase row: every 16-pixel tile's loads, up to (KW − 1) / stride past it, stay inside the row (zeros
+    /// past the image), rounded to whole vectors.
     /// </summary>
-    private static int PhaseLength(in ConvShape s) => ((s.OutWidth + Lanes - 1) / Lanes * Lanes + (s.KernelWidth - 1) / 2 + Lanes - 1) / Lanes * Lanes;
+    private static int PhaseLength(in ConvShape s) => ((s.OutWidth + Lanes - 1) / Lanes * Lanes + (s.KernelWidth - 1) / s.StrideWidth + Lanes - 1) / Lanes * Lanes;
 
     /// <summary>Phase rows per input plane: input rows −PadTop … (OH − 1)·2 − PadTop + KH − 1, the ones outside the image zeros.</summary>
     private static int PhaseRows(in ConvShape s) => (s.OutHeight - 1) * s.StrideHeight + s.KernelHeight;
@@ -107,9 +107,19 @@ public static unsafe partial class DirectSmallConv
         public void Invoke(int index)
         {
             int iw = S.InWidth, plane = index / Rows, iy = index - plane * Rows - S.PadTop;
-            float* even = Phases + (long)index * 2 * Length, odd = even + Length;
-            if ((uint)iy >= (uint)S.InHeight) { new Span<float>(even, 2 * Length).Clear(); return; }
+            int phases = S.StrideWidth;
+            float* even = Phases + (long)index * phases * Length, odd = even + Length;
+            if ((uint)iy >= (uint)S.InHeight) { new Span<float>(even, phases * Length).Clear(); return; }
             float* src = X + ((long)plane * S.InHeight + iy) * iw;
+            if (phases == 1)
+            {
+                // Stride 1: the row shifted by the left padding, zeros around it.
+                int lead = Math.Min(S.PadLeft, Length), n = Math.Max(0, Math.Min(iw, Length - lead));
+                new Span<float>(even, lead).Clear();
+                new ReadOnlySpan<float>(src, n).CopyTo(new Span<float>(even + lead, n));
+                new Span<float>(even + lead + n, Length - lead - n).Clear();
+                return;
+            }
             // The row shifted by the left padding, zeros around it, then de-interleaved 32 floats at a time.
             int padded = 2 * Length + 2 * Lanes;
             float* row = stackalloc float[padded];
@@ -156,7 +166,7 @@ public static unsafe partial class DirectSmallConv
             {
                 int v = first + i, row = v / VectorsPerRow, x0 = (v - row * VectorsPerRow) * Lanes;
                 int n = row / oh, y = row - n * oh;
-                input[i] = ((long)n * S.InChannels * Rows + (long)y * S.StrideHeight) * 2 * Length + x0;
+                input[i] = ((long)n * S.InChannels * Rows + (long)y * S.StrideHeight) * S.StrideWidth * Length + x0;
                 output[i] = n * OutImageStride + (long)(y - OutFirstRow) * ow + x0;
                 valid[i] = Math.Min(Lanes, ow - x0);
             }
@@ -201,8 +211,9 @@ public static unsafe partial class DirectSmallConv
             Vector512<float> a20 = b0, a21 = b1, a22 = b2, a23 = b3, a24 = b4, a25 = b5, a26 = b6, a27 = b7;
             float* p0 = Phases + input[0], p1 = two ? Phases + input[1] : p0, p2 = three ? Phases + input[2] : p0;
             float* w = Taps + c0;
-            long rowStride = 2L * Length, planeStride = Rows * rowStride;
+            long rowStride = (long)S.StrideWidth * Length, planeStride = Rows * rowStride;
             int kh = S.KernelHeight, kw = S.KernelWidth, length = Length, padded = PaddedChannels;
+            int phaseOf = S.StrideWidth - 1; // stride 2: column q is phase q & 1 at q >> 1; stride 1: column q of the row
             for (int ci = 0; ci < S.InChannels; ci++)
             {
                 for (int r = 0; r < kh; r++)
@@ -210,8 +221,7 @@ public static unsafe partial class DirectSmallConv
                     long at = ci * planeStride + r * rowStride;
                     for (int q = 0; q < kw; q++, w += padded)
                     {
-                        // Column q of 16 stride-2 outputs is phase q mod 2 shifted by q / 2.
-                        long t = at + (q & 1) * length + (q >> 1);
+                        long t = at + (q & phaseOf) * length + (q >> phaseOf);
                         var v0 = Vector512.Load(p0 + t);
                         var v1 = two ? Vector512.Load(p1 + t) : default;
                         var v2 = three ? Vector512.Load(p2 + t) : default;

@@ -96,6 +96,27 @@ public static unsafe class Pool2D
         }
     }
 
+    /// <summary>
+    /// A 2×2 stride-2 max pool's output row (no padding, floor rounding) from input rows 2·oy and 2·oy + 1: their
+    /// column maxima at c0 = 2·ox and c0 + 16, then the even and odd lanes. Columns past the row load as −∞. Needs AVX-512 F.
+    /// </summary>
+    internal static void Max2x2Stride2Row(in PoolShape S, float* xp, float* yr, int oy)
+    {
+        int iw = S.InWidth, ow = S.OutWidth;
+        float* r0 = xp + (long)2 * oy * iw, r1 = r0 + iw;
+        var lowest = Vector512.Create(float.NegativeInfinity);
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        for (int ox = 0; ox < ow; ox += 16)
+        {
+            var v0 = ColumnMax(r0, r1, null, 2, 2 * ox, iw, lowest);
+            var v1 = ColumnMax(r0, r1, null, 2, 2 * ox + 16, iw, lowest);
+            var m = Vector512.Max(Avx512F.PermuteVar16x32x2(v0, even, v1), Avx512F.PermuteVar16x32x2(v0, odd, v1));
+            if (ow - ox >= 16) Vector512.Store(m, yr + ox);
+            else Avx512F.MaskStore(yr + ox, TailMask(ow - ox), m);
+        }
+    }
+
     /// <summary>Max over the given rows of columns [c, c + 16), −∞ for columns outside [0, width).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> ColumnMax(float* r0, float* r1, float* r2, int rows, int c, int width, Vector512<float> lowest)

@@ -167,10 +167,11 @@ public unsafe class ConvTests
     }
 
     /// <summary>
-    /// The stride-2 first layer with a fused 3×3 stride-2 max pool (ResNet's stem and pool), computed a few conv rows at
-    /// a time and pooled from per-thread scratch, against the scalar convolution and pooling references: every pad of
-    /// the pool from 0 to 2 (ResNet's [1,1,0,0] among them), asymmetric conv padding as in the ResNet-18 model, odd
-    /// sizes, a partial channel block, a batch, several chunks per band, and one band per thread at 2 threads.
+    /// A first layer with a fused stride-2 max pool (ResNet's stem and 3×3 pool, the seed CNN's 2×2), computed a few conv
+    /// rows at a time and pooled from per-thread scratch, against the scalar convolution and pooling references: stride
+    /// 1 and 2, every pad of a 3×3 pool from 0 to 2 (ResNet's [1,1,0,0] among them), asymmetric conv padding as in the
+    /// ResNet-18 model, odd sizes (a 2×2 pool dropping the last row and column), a partial channel block, a batch, a
+    /// non-monotonic activation, several chunks per band, and one band per thread at 2 threads.
     /// </summary>
     [Theory]
     [InlineData(1)]
@@ -185,17 +186,20 @@ public unsafe class ConvTests
             Shape(3, 33, 75, 24, 7, stride: 2, pad: 3),
             Shape(3, 46, 46, 64, 7, stride: 2, pad: 3) with { PadBottom = 2, PadRight = 2 },
             Shape(4, 40, 36, 16, 3, stride: 2, pad: 1, batch: 2),
+            Shape(3, 32, 32, 32, 3),                      // the seed CNN's first layer
+            Shape(3, 19, 45, 20, 3, pad: 1),
+            Shape(1, 28, 27, 8, 5, pad: 2, batch: 2),
         ];
-        int[][] pads = [[1, 1, 0, 0], [1, 1, 1, 1], [0, 0, 0, 0], [2, 2, 2, 2], [0, 2, 1, 0]];
+        (int Window, int[] Pads)[] pools = [(3, [1, 1, 0, 0]), (3, [1, 1, 1, 1]), (3, [0, 0, 0, 0]), (3, [2, 2, 2, 2]), (3, [0, 2, 1, 0]), (2, [0, 0, 0, 0])];
         foreach (var s in shapes)
-        foreach (var pad in pads)
+        foreach (var (k, pad) in pools)
         {
-            var act = pad[0] == 2 ? Activation.LeakyRelu(-0.5f) : Activation.Relu;
+            var act = pad[0] == 2 || k == 2 ? Activation.LeakyRelu(-0.5f) : Activation.Relu;
             var ps = new FastInfer.Kernels.Pooling.PoolShape
             {
                 Planes = s.Batch * s.OutChannels, InHeight = s.OutHeight, InWidth = s.OutWidth,
-                OutHeight = (s.OutHeight + pad[0] + pad[2] - 3) / 2 + 1, OutWidth = (s.OutWidth + pad[1] + pad[3] - 3) / 2 + 1,
-                KernelHeight = 3, KernelWidth = 3, StrideHeight = 2, StrideWidth = 2, DilationHeight = 1, DilationWidth = 1,
+                OutHeight = (s.OutHeight + pad[0] + pad[2] - k) / 2 + 1, OutWidth = (s.OutWidth + pad[1] + pad[3] - k) / 2 + 1,
+                KernelHeight = k, KernelWidth = k, StrideHeight = 2, StrideWidth = 2, DilationHeight = 1, DilationWidth = 1,
                 PadTop = pad[0], PadLeft = pad[1], PadBottom = pad[2], PadRight = pad[3],
             };
             Assert.True(DirectSmallConv.CanPoolFromPhases(s, ps), $"{s} {ps}");
@@ -212,7 +216,7 @@ public unsafe class ConvTests
             ConvReference.Run(s, x.Floats, w.Floats, bias.Floats, null, act, conv.Floats);
             FastInfer.Kernels.Pooling.PoolReference.Run(FastInfer.Kernels.Pooling.PoolKind.Max, ps, false, conv.Floats, want.Floats);
             DirectSmallConv.RunPooledFromPhases(s, weights, x.Floats, got.Floats, act, ps, workers, ws.Floats);
-            AssertClose(want.Floats, got.Floats, pooled, 1e-3, 1e-4, $"phase-pooled t{threads} {s} pads [{string.Join(",", pad)}]");
+            AssertClose(want.Floats, got.Floats, pooled, 1e-3, 1e-4, $"phase-pooled t{threads} {s} {k}x{k} pads [{string.Join(",", pad)}]");
         }
     }
 
