@@ -248,21 +248,7 @@ public unsafe class ConvTests
             CheckPath(s, ConvAlgorithm.DirectTiles, fused: false, pool, rnd, $"direct tiles t{threads}");
         }
         if (threads != 2) return;
-        using var p1 = new WorkerPool(1);
-        foreach (var s in shapes)
-        {
-            long yCount = (long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth;
-            using var x = Random((long)s.Batch * s.InChannels * s.InHeight * s.InWidth, rnd);
-            using var w = Random((long)s.OutChannels * s.KernelSize, rnd, 0.3f);
-            using var bias = Random(s.OutChannels, rnd);
-            using var y1 = new AlignedBuffer(yCount * 4);
-            using var y2 = new AlignedBuffer(yCount * 4);
-            using var weights = new ConvWeights(s.OutChannels, s.InChannels, s.KernelHeight, s.KernelWidth, 1, w.Floats, bias.Floats);
-            weights.PrepareFor(ConvAlgorithm.DirectTiles);
-            Conv2D.Run(s, weights, x.Floats, y1.Floats, null, Activation.Relu, null, p1, ConvAlgorithm.DirectTiles);
-            Conv2D.Run(s, weights, x.Floats, y2.Floats, null, Activation.Relu, null, pool, ConvAlgorithm.DirectTiles);
-            AssertEqual(y1.Floats, y2.Floats, yCount, $"direct tiles 1 vs 2 threads {s}");
-        }
+        foreach (var s in shapes) AssertSameForOneAndTwoThreads(s, ConvAlgorithm.DirectTiles, residual: false, rnd, "direct tiles");
     }
 
     /// <summary>One shape through one algorithm against the scalar reference; fused adds bias, residual and ReLU.</summary>
@@ -292,25 +278,9 @@ public unsafe class ConvTests
     [Fact]
     public void BandsGiveTheSameResultForOneAndTwoThreads()
     {
-        using var p1 = new WorkerPool(1);
-        using var p2 = new WorkerPool(2);
         var rnd = new Random(21);
         foreach (var s in new[] { Shape(12, 20, 17, 18, 3, pad: 1, group: 3, batch: 2), Shape(9, 31, 30, 16, 3, stride: 2, pad: 1), Shape(8, 24, 26, 12, 1, stride: 2) })
-        {
-            long xCount = (long)s.Batch * s.InChannels * s.InHeight * s.InWidth;
-            long yCount = (long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth;
-            using var x = Random(xCount, rnd);
-            using var w = Random((long)s.OutChannels * s.KernelSize, rnd, 0.3f);
-            using var bias = Random(s.OutChannels, rnd);
-            using var residual = Random(yCount, rnd);
-            using var y1 = new AlignedBuffer(yCount * 4);
-            using var y2 = new AlignedBuffer(yCount * 4);
-            using var weights = new ConvWeights(s.OutChannels, s.InChannelsPerGroup, s.KernelHeight, s.KernelWidth, s.Group, w.Floats, bias.Floats);
-            using var ws = new AlignedBuffer(Math.Max(64, Conv2D.WorkspaceBytes(s)));
-            Conv2D.Run(s, weights, x.Floats, y1.Floats, residual.Floats, Activation.Relu, ws.Floats, p1);
-            Conv2D.Run(s, weights, x.Floats, y2.Floats, residual.Floats, Activation.Relu, ws.Floats, p2);
-            AssertEqual(y1.Floats, y2.Floats, yCount, $"bands 1 vs 2 threads {s}");
-        }
+            AssertSameForOneAndTwoThreads(s, null, residual: true, rnd, "bands");
     }
 
     /// <summary>
@@ -321,26 +291,42 @@ public unsafe class ConvTests
     public void PixelRowsGiveTheSameResultForOneAndTwoThreads()
     {
         if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return;
-        using var p1 = new WorkerPool(1);
-        using var p2 = new WorkerPool(2);
         var rnd = new Random(22);
         foreach (var s in new[] { Shape(129, 7, 7, 64, 3, pad: 1), Shape(40, 8, 8, 96, 1, stride: 2), Shape(256, 14, 14, 128, 3, stride: 2, pad: 1) })
         {
             Assert.Equal(ConvAlgorithm.PixelRowsGemm, Conv2D.Choose(s, allowWinograd: true));
-            long yCount = (long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth;
-            using var x = Random((long)s.Batch * s.InChannels * s.InHeight * s.InWidth, rnd);
-            using var w = Random((long)s.OutChannels * s.KernelSize, rnd, 0.3f);
-            using var bias = Random(s.OutChannels, rnd);
-            using var residual = Random(yCount, rnd);
-            using var y1 = new AlignedBuffer(yCount * 4);
-            using var y2 = new AlignedBuffer(yCount * 4);
-            using var weights = new ConvWeights(s.OutChannels, s.InChannels, s.KernelHeight, s.KernelWidth, 1, w.Floats, bias.Floats);
-            weights.PrepareFor(ConvAlgorithm.PixelRowsGemm);
-            using var ws = new AlignedBuffer(Conv2D.WorkspaceBytes(s, ConvAlgorithm.PixelRowsGemm));
-            Conv2D.Run(s, weights, x.Floats, y1.Floats, residual.Floats, Activation.Relu, ws.Floats, p1, ConvAlgorithm.PixelRowsGemm);
-            Conv2D.Run(s, weights, x.Floats, y2.Floats, residual.Floats, Activation.Relu, ws.Floats, p2, ConvAlgorithm.PixelRowsGemm);
-            AssertEqual(y1.Floats, y2.Floats, yCount, $"pixel rows 1 vs 2 threads {s}");
+            AssertSameForOneAndTwoThreads(s, ConvAlgorithm.PixelRowsGemm, residual: true, rnd, "pixel rows");
         }
+    }
+
+    /// <summary>One convolution (an algorithm, or null for the default im2col path) on one thread and on two: bit for bit equal.</summary>
+    private static void AssertSameForOneAndTwoThreads(in ConvShape s, ConvAlgorithm? algorithm, bool residual, Random rnd, string what)
+    {
+        using var p1 = new WorkerPool(1);
+        using var p2 = new WorkerPool(2);
+        long yCount = (long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth;
+        using var x = Random((long)s.Batch * s.InChannels * s.InHeight * s.InWidth, rnd);
+        using var w = Random((long)s.OutChannels * s.KernelSize, rnd, 0.3f);
+        using var bias = Random(s.OutChannels, rnd);
+        using var res = Random(yCount, rnd);
+        using var y1 = new AlignedBuffer(yCount * 4);
+        using var y2 = new AlignedBuffer(yCount * 4);
+        using var weights = new ConvWeights(s.OutChannels, s.InChannelsPerGroup, s.KernelHeight, s.KernelWidth, s.Group, w.Floats, bias.Floats);
+        float* r = residual ? res.Floats : null;
+        if (algorithm is { } a)
+        {
+            weights.PrepareFor(a);
+            using var wsa = new AlignedBuffer(Math.Max(64, Conv2D.WorkspaceBytes(s, a)));
+            Conv2D.Run(s, weights, x.Floats, y1.Floats, r, Activation.Relu, wsa.Floats, p1, a);
+            Conv2D.Run(s, weights, x.Floats, y2.Floats, r, Activation.Relu, wsa.Floats, p2, a);
+        }
+        else
+        {
+            using var ws = new AlignedBuffer(Math.Max(64, Conv2D.WorkspaceBytes(s)));
+            Conv2D.Run(s, weights, x.Floats, y1.Floats, r, Activation.Relu, ws.Floats, p1);
+            Conv2D.Run(s, weights, x.Floats, y2.Floats, r, Activation.Relu, ws.Floats, p2);
+        }
+        AssertEqual(y1.Floats, y2.Floats, yCount, $"{what} 1 vs 2 threads {s}");
     }
 
     [Fact]
