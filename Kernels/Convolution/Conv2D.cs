@@ -82,7 +82,7 @@ public static unsafe class Conv2D
                 // Two halves of the input channels, each a product over its half of K into a partial Yᵀ; the
                 // transpose back sums them (always in this order, so the result does not depend on the thread count).
                 var halves = new PixelRowsDepthPart { S = s, X = xn, Weights = wt, Partials = yt, PartialFloats = PixelRowsPartial(s) };
-                pool.For(2, ref halves);
+                ThreadScratch.For(pool, 2, ref halves, (long)(s.InChannels - s.InChannels / 2) * s.KernelHeight * s.KernelWidth * spatial);
                 back.Yt2 = yt + PixelRowsPartial(s);
                 pool.For(m / 16, ref back);
                 continue;
@@ -90,7 +90,7 @@ public static unsafe class Conv2D
             if (parts > 1)
             {
                 var split = new PixelRowsPart { S = s, X = xn, Weights = wt, Back = back, Parts = parts };
-                pool.For(parts, ref split);
+                ThreadScratch.For(pool, parts, ref split, (long)k * spatial + (long)spatial * ((m / 16 + parts - 1) / parts) * 16);
                 continue;
             }
             Im2Col.Run(s, xn, col, pool);
@@ -281,7 +281,7 @@ public static unsafe class Conv2D
                 if (bands > 1)
                 {
                     var split = new BandBody { S = s, Weights = weights.PackedGroups[g], X = xg, Y = yg, Epilogue = epilogue, Bands = bands };
-                    pool.For(bands, ref split);
+                    ThreadScratch.For(pool, bands, ref split, (long)split.Weights.Cols * ((oh + bands - 1) / bands) * ow);
                     continue;
                 }
                 float* col = xg;

@@ -49,7 +49,7 @@ public static unsafe partial class DirectSmallConv
             Pool = pool, Y = y, Shared = workspace,
             Bands = SplitByBands && s.Batch * pool.OutHeight >= runOn.Concurrency ? runOn.Concurrency : 1,
         };
-        if (body.Bands > 1) runOn.For(body.Bands, ref body);
+        if (body.Bands > 1) ThreadScratch.For(runOn, body.Bands, ref body, WorkspaceBytes(s) / sizeof(float) + (long)s.OutChannels * ChunkRows * s.OutWidth);
         else body.Invoke(0);
     }
 

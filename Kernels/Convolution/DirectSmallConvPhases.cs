@@ -52,7 +52,7 @@ public static unsafe partial class DirectSmallConv
             Bands = SplitByBands && s.Batch * s.OutHeight >= runOn.Concurrency ? runOn.Concurrency : 1,
             Shared = workspace,
         };
-        if (band.Bands > 1) runOn.For(band.Bands, ref band);
+        if (band.Bands > 1) ThreadScratch.For(runOn, band.Bands, ref band, WorkspaceBytes(s) / sizeof(float));
         else band.Invoke(0);
     }
 

@@ -47,7 +47,7 @@ public static unsafe class DirectTileConv
         for (int n = 0; n < s.Batch; n++)
         {
             body.Image = n;
-            if (bands > 1) pool.For(bands, ref body);
+            if (bands > 1) ThreadScratch.For(pool, bands, ref body, body.ScratchFloats((s.OutHeight + bands - 1) / bands));
             else body.Invoke(0);
         }
     }
@@ -68,7 +68,7 @@ public static unsafe class DirectTileConv
             int ow = s.OutWidth, m = s.OutChannels, pw = PaddedWidth;
             int rows = (oy1 - oy0 - 1) * s.StrideHeight + s.KernelHeight, pixels = (oy1 - oy0) * ow;
             long plane = (long)rows * pw, padFloats = (s.InChannels * plane + 15) & ~15L;
-            float* xpad = ThreadScratch.Get(padFloats + (long)pixels * m);
+            float* xpad = ThreadScratch.Get(ScratchFloats(oy1 - oy0));
             float* yt = xpad + padFloats;
             PadRows(s, X + (long)Image * s.InChannels * s.InHeight * s.InWidth, xpad, oy0 * s.StrideHeight - s.PadTop, rows, pw);
             // Each pixel's first tap in the padded band: row (oy − oy0)·SH, column ox·SW.
@@ -102,6 +102,13 @@ public static unsafe class DirectTileConv
                 }
             }
             Back(yt, pixels, oy0 * ow, activateInTile);
+        }
+
+        /// <summary>Scratch for a band of <paramref name="outRows"/> output rows: its padded input rows, then its Yᵀ.</summary>
+        public readonly long ScratchFloats(int outRows)
+        {
+            long padFloats = ((long)S.InChannels * ((outRows - 1) * S.StrideHeight + S.KernelHeight) * PaddedWidth + 15) & ~15L;
+            return padFloats + (long)outRows * S.OutWidth * S.OutChannels;
         }
 
         /// <summary>Yᵀ[pixels × M] of the band back to Y[M][OH·OW] from pixel p0, then the residual and activation if not applied yet.</summary>

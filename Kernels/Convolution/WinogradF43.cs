@@ -118,7 +118,7 @@ public static unsafe class WinogradF43
             {
                 var split = new PartBody { Input = input, Output = output, U = u, Groups = groups, Parts = parts };
                 GemmScratch.Get(); // as below
-                pool.For(parts, ref split);
+                ThreadScratch.For(pool, parts, ref split, RegionFloats(s, (long)ty * tx));
                 continue;
             }
             pool.For(c * groups, ref input);

@@ -1,3 +1,5 @@
+using FastInfer.Kernels.Threading;
+
 namespace FastInfer.Kernels.Memory;
 
 /// <summary>
@@ -11,6 +13,17 @@ namespace FastInfer.Kernels.Memory;
 public static unsafe class ThreadScratch
 {
     [ThreadStatic] private static AlignedBuffer? t_buffer;
+
+    /// <summary>
+    /// <c>pool.For(count, ref body)</c> for a loop whose parts take up to <paramref name="floats"/> of scratch each, after
+    /// making sure the calling thread's scratch holds that much: the caller may run no part in one call (the workers
+    /// took them all) and one in the next, and must not allocate then (a run allocates nothing after its first).
+    /// </summary>
+    public static void For<T>(WorkerPool pool, int count, ref T body, long floats) where T : struct, IParallelBody
+    {
+        Get(floats);
+        pool.For(count, ref body);
+    }
 
     /// <summary>At least <paramref name="floats"/> floats, 64-byte aligned, contents undefined; valid until the next call on this thread.</summary>
     public static float* Get(long floats)
