@@ -73,23 +73,6 @@ public static unsafe partial class DirectSmallConv
     /// <summary>Whether stride-2 convolutions run in per-thread bands (<see cref="PhaseBandBody"/>); a switch for the benchmarks' A/B.</summary>
     internal static bool SplitByBands = true;
 
-    /// <summary>
-    /// The convolution, its activation, then a 2×2 stride-2 max pool (floor rounding) into <paramref name="y"/>
-    /// [N, M, OH/2, OW/2]: the full-size output is never written.
-    /// </summary>
-    public static void RunPooled(in ConvShape s, ConvWeights weights, float* x, float* y, Activation activation, WorkerPool pool)
-    {
-        var taps = weights.TapMajor ?? throw new InvalidOperationException("ConvWeights.PrepareTapMajor was not called for this convolution.");
-        int blocks = (s.OutChannels + ChannelBlock - 1) / ChannelBlock, ph = s.OutHeight / 2, pw = s.OutWidth / 2;
-        if (ph == 0 || pw == 0) return;
-        var body = new PooledBody
-        {
-            S = s, X = x, Y = y, Taps = taps.Floats, Bias = weights.Bias != null ? weights.Bias.Floats : null,
-            Activation = activation, Blocks = blocks, PaddedChannels = blocks * ChannelBlock, PooledHeight = ph, PooledWidth = pw,
-        };
-        (s.MultiplyAdds < SerialMultiplyAdds ? WorkerPool.Serial : pool).For(s.Batch * ph * blocks, ref body);
-    }
-
     private struct RowBody : IParallelBody
     {
         public ConvShape S;
@@ -121,48 +104,6 @@ public static unsafe partial class DirectSmallConv
                     o = TileStore512.Activate(o, Activation);
                     if (valid == Lanes) Vector512.Store(o, dst);
                     else Avx512F.MaskStore(dst, mask, o);
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// The convolution followed by a 2×2, stride-2 max pool, one pooled row per index: each 16-pixel tile is computed
-    /// for the two conv rows, activated, and reduced to 8 pooled pixels in registers, so the full-size output is never
-    /// written. Activation before the max keeps any activation exact (max and a non-monotonic one do not commute).
-    /// </summary>
-    private struct PooledBody : IParallelBody
-    {
-        public ConvShape S;
-        public float* X, Y, Taps, Bias;
-        public Activation Activation;
-        public int Blocks, PaddedChannels, PooledHeight, PooledWidth;
-
-        [SkipLocalsInit]
-        public void Invoke(int index)
-        {
-            int block = index % Blocks, row = index / Blocks;
-            int n = row / PooledHeight, ph = row - n * PooledHeight;
-            int oc = S.OutChannels, c0 = block * ChannelBlock, pw = PooledWidth;
-            int channels = Math.Min(ChannelBlock, oc - c0);
-            long plane = (long)PooledHeight * pw;
-            float* yRow = Y + ((long)n * oc + c0) * plane + (long)ph * pw;
-            float* top = stackalloc float[ChannelBlock * Lanes];
-            float* bottom = stackalloc float[ChannelBlock * Lanes];
-            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
-            var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 1, 3, 5, 7, 9, 11, 13, 15);
-            for (int x0 = 0; x0 < 2 * pw; x0 += Lanes)
-            {
-                Accumulate(S, X, Taps, Bias, PaddedChannels, n, 2 * ph, x0, c0, channels, top);
-                Accumulate(S, X, Taps, Bias, PaddedChannels, n, 2 * ph + 1, x0, c0, channels, bottom);
-                int valid = Math.Min(Lanes / 2, pw - x0 / 2);
-                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(valid)).AsSingle();
-                for (int c = 0; c < channels; c++)
-                {
-                    var v = Vector512.Max(TileStore512.Activate(Vector512.Load(top + c * Lanes), Activation),
-                        TileStore512.Activate(Vector512.Load(bottom + c * Lanes), Activation));
-                    v = Vector512.Max(Avx512F.PermuteVar16x32(v, even), Avx512F.PermuteVar16x32(v, odd)); // lanes 0-7: pixel pairs
-                    Avx512F.MaskStore(yRow + c * plane + x0 / 2, mask, v);
                 }
             }
         }

@@ -128,45 +128,6 @@ public unsafe class ConvTests
     }
 
     /// <summary>
-    /// The direct first-layer convolution with a fused 2×2 stride-2 max pool, against the scalar convolution and pooling
-    /// references: odd output sizes (the last row and column dropped), a partial channel block, stride 2, and a LeakyRelu
-    /// with a negative slope (not monotonic, so it must be applied before the max).
-    /// </summary>
-    [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void DirectSmallPooledMatchesConvThenPool(int threads)
-    {
-        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return;
-        using var pool = new WorkerPool(threads);
-        var rnd = new Random(10);
-        ConvShape[] shapes = [Shape(3, 32, 32, 32, 3), Shape(3, 19, 45, 20, 3, pad: 1), Shape(1, 28, 27, 8, 5, pad: 2, batch: 2), Shape(3, 33, 75, 24, 7, stride: 2, pad: 3)];
-        foreach (var s in shapes)
-        foreach (var act in new[] { Activation.Relu, Activation.LeakyRelu(-0.5f), Activation.None })
-        {
-            Assert.Equal(ConvAlgorithm.DirectSmall, Conv2D.Choose(s, allowWinograd: true));
-            var ps = new FastInfer.Kernels.Pooling.PoolShape
-            {
-                Planes = s.Batch * s.OutChannels, InHeight = s.OutHeight, InWidth = s.OutWidth, OutHeight = s.OutHeight / 2, OutWidth = s.OutWidth / 2,
-                KernelHeight = 2, KernelWidth = 2, StrideHeight = 2, StrideWidth = 2, DilationHeight = 1, DilationWidth = 1,
-            };
-            long full = (long)ps.Planes * ps.InHeight * ps.InWidth, pooled = (long)ps.Planes * ps.OutHeight * ps.OutWidth;
-            using var x = Random((long)s.Batch * s.InChannels * s.InHeight * s.InWidth, rnd);
-            using var w = Random((long)s.OutChannels * s.KernelSize, rnd, (float)Math.Sqrt(2.0 / s.KernelSize));
-            using var bias = Random(s.OutChannels, rnd);
-            using var conv = new AlignedBuffer(full * 4);
-            using var want = new AlignedBuffer(pooled * 4);
-            using var got = new AlignedBuffer(pooled * 4);
-            using var weights = new ConvWeights(s.OutChannels, s.InChannels, s.KernelHeight, s.KernelWidth, 1, w.Floats, bias.Floats);
-            weights.PrepareFor(ConvAlgorithm.DirectSmall);
-            ConvReference.Run(s, x.Floats, w.Floats, bias.Floats, null, act, conv.Floats);
-            FastInfer.Kernels.Pooling.PoolReference.Run(FastInfer.Kernels.Pooling.PoolKind.Max, ps, false, conv.Floats, want.Floats);
-            DirectSmallConv.RunPooled(s, weights, x.Floats, got.Floats, act, pool);
-            AssertClose(want.Floats, got.Floats, pooled, 1e-3, 1e-4, $"pooled direct t{threads} {s} {act}");
-        }
-    }
-
-    /// <summary>
     /// A first layer with a fused stride-2 max pool (ResNet's stem and 3×3 pool, the seed CNN's 2×2), computed a few conv
     /// rows at a time and pooled from per-thread scratch, against the scalar convolution and pooling references: stride
     /// 1 and 2, every pad of a 3×3 pool from 0 to 2 (ResNet's [1,1,0,0] among them), asymmetric conv padding as in the

@@ -132,8 +132,6 @@ internal sealed unsafe class ConvOperator : Operator
                 ctx.WorkspaceBytes = DirectSmallConv.WorkspaceBytes(shape);
                 return (in StepArgs a) => DirectSmallConv.RunPooledFromPhases(shape, packed, a.InF(0), a.OutF(0), activation, pool, a.Pool, (float*)a.Workspace);
             }
-            if (algorithm == ConvAlgorithm.DirectSmall && pool.KernelHeight == 2)
-                return (in StepArgs a) => DirectSmallConv.RunPooled(shape, packed, a.InF(0), a.OutF(0), activation, a.Pool);
             ctx.WorkspaceBytes = full + Conv2D.WorkspaceBytes(shape, algorithm);
             return (in StepArgs a) =>
             {
