@@ -130,7 +130,7 @@ public static unsafe class Conv2D
             int spatial = S.OutHeight * S.OutWidth, taps = S.KernelHeight * S.KernelWidth, rows = (c1 - c0) * taps;
             float* col = ThreadScratch.Get((long)rows * spatial);
             Im2Col.RunRows(S, X, col, 0, S.OutHeight, c0, c1);
-            Sgemm.MultiplyPackedDepth(true, spatial, S.OutChannels, c0 * taps, rows, col, spatial, Weights,
+            Sgemm.MultiplyPackedSlice(true, spatial, 0, S.OutChannels, c0 * taps, rows, col, spatial, Weights,
                 Partials + part * PartialFloats, S.OutChannels, WorkerPool.Serial);
         }
     }
@@ -164,7 +164,7 @@ public static unsafe class Conv2D
             float* col = ThreadScratch.Get((long)k * spatial + (long)spatial * cols);
             float* yt = col + (long)k * spatial;
             Im2Col.RunRows(S, X, col, 0, S.OutHeight);
-            Sgemm.MultiplyPackedColumns(true, spatial, c0, cols, k, col, spatial, Weights, yt, cols, WorkerPool.Serial);
+            Sgemm.MultiplyPackedSlice(true, spatial, c0, cols, 0, k, col, spatial, Weights, yt, cols, WorkerPool.Serial);
             // Yᵀ holds only this part's channels: rows `cols` apart, channel c0 at column 0.
             var back = Back;
             back.Yt = yt - c0;

@@ -109,35 +109,20 @@ public static unsafe class Sgemm
     }
 
     /// <summary>
-    /// C[M×cols] = op(A)·B[:, col0 .. col0 + cols) with B packed by <see cref="PackB"/>: a slice of B's columns, which
-    /// must start on a 16-column panel (col0 a multiple of 16). For a thread that computes its own share of the outputs.
+    /// C[M×cols] = op(A)·B[k0 .. k0 + kRows, col0 .. col0 + cols) with B packed by <see cref="PackB"/>: a block of B's
+    /// rows (depth) and columns, the columns starting on a 16-column panel (col0 a multiple of 16), A holding just those
+    /// kRows. For a thread that computes its own share of the outputs, or its own part of the sum over K.
     /// </summary>
-    internal static void MultiplyPackedColumns(bool transA, int m, int col0, int cols, int k, float* a, int lda, PackedMatrix b,
+    internal static void MultiplyPackedSlice(bool transA, int m, int col0, int cols, int k0, int kRows, float* a, int lda, PackedMatrix b,
         float* c, int ldc, WorkerPool pool)
     {
-        if (b.IsLeftOperand || b.Rows != k || col0 % 16 != 0 || col0 < 0 || col0 + cols > b.Cols)
-            throw new ArgumentException("Packed B does not hold these columns.", nameof(b));
+        if (b.IsLeftOperand || col0 % 16 != 0 || col0 < 0 || cols < 1 || col0 + cols > b.Cols || k0 < 0 || kRows < 1 || k0 + kRows > b.Rows)
+            throw new ArgumentException("Packed B does not hold this block.", nameof(b));
         var d = new GemmDriver
         {
-            Kernel = SgemmKernelTable.For(KernelIsa.Current), M = m, N = cols, K = k, Alpha = 1f, Beta = 0f,
-            A = a, Lda = lda, TransA = transA, BPacked = b.Buffer.Floats + (long)col0 * k, C = c, Ldc = ldc,
-        };
-        d.Run(pool);
-    }
-
-    /// <summary>
-    /// C[M×N] = op(A)·B[k0 .. k0 + kRows, :] with B packed by <see cref="PackB"/>: a slice of B's rows (depth), A holding
-    /// just those kRows. For a product summed from parts of K computed apart.
-    /// </summary>
-    internal static void MultiplyPackedDepth(bool transA, int m, int n, int k0, int kRows, float* a, int lda, PackedMatrix b,
-        float* c, int ldc, WorkerPool pool)
-    {
-        if (b.IsLeftOperand || b.Cols != n || k0 < 0 || kRows < 1 || k0 + kRows > b.Rows)
-            throw new ArgumentException("Packed B does not hold these rows.", nameof(b));
-        var d = new GemmDriver
-        {
-            Kernel = SgemmKernelTable.For(KernelIsa.Current), M = m, N = n, K = kRows, Alpha = 1f, Beta = 0f,
-            A = a, Lda = lda, TransA = transA, BPacked = b.Buffer.Floats + (long)k0 * 16, BPackedDepth = b.Rows, C = c, Ldc = ldc,
+            Kernel = SgemmKernelTable.For(KernelIsa.Current), M = m, N = cols, K = kRows, Alpha = 1f, Beta = 0f,
+            A = a, Lda = lda, TransA = transA, BPacked = b.Buffer.Floats + (long)col0 * b.Rows + (long)k0 * 16, BPackedDepth = b.Rows,
+            C = c, Ldc = ldc,
         };
         d.Run(pool);
     }
