@@ -35,18 +35,13 @@ public static unsafe partial class DirectSmallConv
     {
         if (!CanPoolFromPhases(s, pool)) throw new ArgumentException($"convolution {s} with max pool {pool} does not take the pooled phase path");
         var taps = weights.TapMajor ?? throw new InvalidOperationException("ConvWeights.PrepareTapMajor was not called for this convolution.");
-        int blocks = (s.OutChannels + ChannelBlock - 1) / ChannelBlock;
         var runOn = s.MultiplyAdds < SerialMultiplyAdds ? WorkerPool.Serial : workers;
+        // The tiles write one image's chunk of conv rows: channels ChunkRows rows apart, OutFirstRow set per chunk.
+        var tiles = PhaseTileBody.For(s, taps.Floats, weights.Bias != null ? weights.Bias.Floats : null, activation);
+        tiles.OutChannelStride = (long)ChunkRows * s.OutWidth;
         var body = new PooledBandBody
         {
-            Split = new PhaseBody { S = s, X = x, Length = PhaseLength(s), Rows = PhaseRows(s) },
-            Tiles = new PhaseTileBody
-            {
-                S = s, Taps = taps.Floats, Bias = weights.Bias != null ? weights.Bias.Floats : null, Activation = activation,
-                PaddedChannels = blocks * ChannelBlock, Length = PhaseLength(s), Rows = PhaseRows(s),
-                VectorsPerRow = (s.OutWidth + Lanes - 1) / Lanes, OutChannelStride = (long)ChunkRows * s.OutWidth,
-            },
-            Pool = pool, Y = y, Shared = workspace,
+            Split = PhaseBody.For(s, x), Tiles = tiles, Pool = pool, Y = y, Shared = workspace,
             Bands = SplitByBands && s.Batch * pool.OutHeight >= runOn.Concurrency ? runOn.Concurrency : 1,
         };
         if (body.Bands > 1) ThreadScratch.For(runOn, body.Bands, ref body, WorkspaceBytes(s) / sizeof(float) + (long)s.OutChannels * ChunkRows * s.OutWidth);
@@ -87,10 +82,7 @@ public static unsafe partial class DirectSmallConv
             for (int n = r0 / p.OutHeight; n <= (r1 - 1) / p.OutHeight; n++)
             {
                 int q0 = Math.Max(r0 - n * p.OutHeight, 0), q1 = Math.Min(r1 - n * p.OutHeight, p.OutHeight);
-                int first = FirstConvRow(q0), end = EndConvRow(q1 - 1, s.OutHeight);
-                for (int ci = 0; ci < s.InChannels; ci++)
-                    for (int row = first * s.StrideHeight; row < (end - 1) * s.StrideHeight + s.KernelHeight; row++)
-                        split.Invoke((n * s.InChannels + ci) * split.Rows + row);
+                split.SplitFor(n, FirstConvRow(q0), EndConvRow(q1 - 1, s.OutHeight));
                 int have0 = 0, have1 = 0; // conv rows [have0, have1) are in the chunk, row r at (r − have0)·OW
                 for (int q = q0; q < q1; q += PooledRowsPerChunk)
                 {

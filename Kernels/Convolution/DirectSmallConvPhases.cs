@@ -39,18 +39,15 @@ public static unsafe partial class DirectSmallConv
     /// <summary>Runs the phase path: one band of output rows per thread, or the whole image on one with the caller's workspace.</summary>
     private static void RunFromPhases(in ConvShape s, RowBody rows, float* workspace, WorkerPool runOn)
     {
+        var tiles = PhaseTileBody.For(s, rows.Taps, rows.Bias, rows.Activation);
+        tiles.Y = rows.Y;
+        tiles.Residual = rows.Residual;
+        tiles.OutChannelStride = (long)s.OutHeight * s.OutWidth;
+        tiles.OutImageStride = (long)s.OutChannels * s.OutHeight * s.OutWidth;
         var band = new PhaseBandBody
         {
-            Split = new PhaseBody { S = s, X = rows.X, Length = PhaseLength(s), Rows = PhaseRows(s) },
-            Tiles = new PhaseTileBody
-            {
-                S = s, Y = rows.Y, Residual = rows.Residual, Taps = rows.Taps, Bias = rows.Bias, Activation = rows.Activation,
-                PaddedChannels = rows.PaddedChannels, Length = PhaseLength(s), Rows = PhaseRows(s),
-                VectorsPerRow = (s.OutWidth + Lanes - 1) / Lanes,
-                OutChannelStride = (long)s.OutHeight * s.OutWidth, OutImageStride = (long)s.OutChannels * s.OutHeight * s.OutWidth,
-            },
+            Split = PhaseBody.For(s, rows.X), Tiles = tiles, Shared = workspace,
             Bands = SplitByBands && s.Batch * s.OutHeight >= runOn.Concurrency ? runOn.Concurrency : 1,
-            Shared = workspace,
         };
         if (band.Bands > 1) ThreadScratch.For(runOn, band.Bands, ref band, WorkspaceBytes(s) / sizeof(float));
         else band.Invoke(0);
@@ -81,11 +78,8 @@ public static unsafe partial class DirectSmallConv
             split.Phases = tiles.Phases = Bands == 1 ? Shared : ThreadScratch.Get(WorkspaceBytes(s) / sizeof(float));
             for (int n = r0 / s.OutHeight; n <= (r1 - 1) / s.OutHeight; n++)
             {
-                // Phase rows read by this image's output rows in the band.
                 int oh0 = Math.Max(r0 - n * s.OutHeight, 0), oh1 = Math.Min(r1 - n * s.OutHeight, s.OutHeight);
-                int first = oh0 * s.StrideHeight, end = (oh1 - 1) * s.StrideHeight + s.KernelHeight;
-                for (int ci = 0; ci < s.InChannels; ci++)
-                    for (int row = first; row < end; row++) split.Invoke((n * s.InChannels + ci) * split.Rows + row);
+                split.SplitFor(n, oh0, oh1);
             }
             int v1 = r1 * tiles.VectorsPerRow;
             for (int v = r0 * tiles.VectorsPerRow; v < v1; v += PhaseVectors) tiles.Run(v, Math.Min(PhaseVectors, v1 - v));
@@ -103,8 +97,18 @@ public static unsafe partial class DirectSmallConv
         public float* X, Phases;
         public int Length, Rows;
 
+        public static PhaseBody For(in ConvShape s, float* x) => new() { S = s, X = x, Length = PhaseLength(s), Rows = PhaseRows(s) };
+
+        /// <summary>Every phase row of image <paramref name="n"/> that output rows [<paramref name="oh0"/>, <paramref name="oh1"/>) read, all input channels.</summary>
+        public readonly void SplitFor(int n, int oh0, int oh1)
+        {
+            int first = oh0 * S.StrideHeight, end = (oh1 - 1) * S.StrideHeight + S.KernelHeight;
+            for (int ci = 0; ci < S.InChannels; ci++)
+                for (int row = first; row < end; row++) Invoke((n * S.InChannels + ci) * Rows + row);
+        }
+
         [SkipLocalsInit]
-        public void Invoke(int index)
+        public readonly void Invoke(int index)
         {
             int iw = S.InWidth, plane = index / Rows, iy = index - plane * Rows - S.PadTop;
             int phases = S.StrideWidth;
@@ -152,6 +156,14 @@ public static unsafe partial class DirectSmallConv
         /// </summary>
         public long OutImageStride, OutChannelStride;
         public int OutFirstRow;
+
+        /// <summary>The tiles of convolution <paramref name="s"/> with tap-major filters; the caller sets where the output goes.</summary>
+        public static PhaseTileBody For(in ConvShape s, float* taps, float* bias, Activation activation) => new()
+        {
+            S = s, Taps = taps, Bias = bias, Activation = activation,
+            PaddedChannels = (s.OutChannels + ChannelBlock - 1) / ChannelBlock * ChannelBlock,
+            Length = PhaseLength(s), Rows = PhaseRows(s), VectorsPerRow = (s.OutWidth + Lanes - 1) / Lanes,
+        };
 
         /// <summary>Pixel vectors [first, first + count) of the batch × rows × vectors order, count ≤ 3.</summary>
         [SkipLocalsInit]
