@@ -260,7 +260,7 @@ public static unsafe class Profiler
             (a ? on : off).Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
         set(true);
-        Console.WriteLine($"{Path.GetFileName(path)} t={threads}: {which} on p50 {Median(on):F2} ms (min {on.Min():F2}), off p50 {Median(off):F2} ms (min {off.Min():F2})");
+        Console.WriteLine($"{Path.GetFileName(path)} t={threads}: {which} on p50 {Median(on):F4} ms (min {on.Min():F4}), off p50 {Median(off):F4} ms (min {off.Min():F4})");
         foreach (var o in outs) o.Tensor.Dispose();
         foreach (var t in tensors) t.Dispose();
     }
@@ -425,7 +425,7 @@ public static unsafe class Profiler
             off.Run(inputs, outs);
             tOff.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
-        Console.WriteLine($"{Path.GetFileName(path)} t={threads}: {which} on p50 {Median(tOn):F2} ms (min {tOn.Min():F2}), off p50 {Median(tOff):F2} ms (min {tOff.Min():F2})");
+        Console.WriteLine($"{Path.GetFileName(path)} t={threads}: {which} on p50 {Median(tOn):F4} ms (min {tOn.Min():F4}), off p50 {Median(tOff):F4} ms (min {tOff.Min():F4})");
         foreach (var o in outs) o.Tensor.Dispose();
         foreach (var t in tensors) t.Dispose();
     }
@@ -443,6 +443,7 @@ public static unsafe class Profiler
         "pixeldepth" => on => Conv2D.SplitPixelRowsByDepth = on,
         "im2colrows" => on => Im2Col.VectorRows = on,
         "stembands" => on => DirectSmallConv.SplitByBands = on,
+        "stemstore" => on => DirectSmallConv.StoreFromRegisters = on,
         "pool3x3" => on => FastInfer.Kernels.Pooling.Pool2D.Direct3x3Stride2 = on,
         "wbalance" => on => WinogradF43.PartImbalance = on ? 1.05 : 1.15,
         "widenc" => on => GemmDriver.WideNc = on,
@@ -488,7 +489,7 @@ public static unsafe class Profiler
         var mine = outs[0].Tensor.AsSpan<float>();
         for (int i = 0; i < mine.Length; i++) maxDiff = Math.Max(maxDiff, Math.Abs(mine[i] - ortOutData[i]));
         double pf = Median(tf), po = Median(to);
-        Console.WriteLine($"{name} t={threads}: FastInfer p50 {pf:F2} ms (min {tf.Min():F2}), ORT p50 {po:F2} ms (min {to.Min():F2}), ratio {pf / po:F3}; max |diff| {maxDiff:G3}");
+        Console.WriteLine($"{name} t={threads}: FastInfer p50 {pf:F4} ms (min {tf.Min():F4}), ORT p50 {po:F4} ms (min {to.Min():F4}), ratio {pf / po:F3}; max |diff| {maxDiff:G3}");
         foreach (var o in outs) o.Tensor.Dispose();
     }
 }

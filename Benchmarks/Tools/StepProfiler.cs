@@ -36,8 +36,8 @@ public static class StepProfiler
             sum += p50; sumMin += min;
             var node = plan.Steps[i].Node;
             string off = "";
-            if (toggle != null) { samplesOff[i].Sort(); off = $"  off: p50 {samplesOff[i][samplesOff[i].Count / 2],8:F3} ms  min {samplesOff[i][0],8:F3} ms"; }
-            Console.WriteLine($"{i,3} {node.OpType,-14} {node.Outputs[0],-28} p50 {p50,8:F3} ms  min {min,8:F3} ms{off}");
+            if (toggle != null) { samplesOff[i].Sort(); off = $"  off: p50 {samplesOff[i][samplesOff[i].Count / 2],8:F4} ms  min {samplesOff[i][0],8:F4} ms"; }
+            Console.WriteLine($"{i,3} {node.OpType,-14} {node.Outputs[0],-28} p50 {p50,8:F4} ms  min {min,8:F4} ms{off}");
         }
         // Per operator type: where the time goes in graphs with hundreds of small steps (transformers).
         var byType = new SortedDictionary<string, (double P50, int Count)>();

@@ -23,6 +23,9 @@ public static unsafe partial class DirectSmallConv
     /// <summary>Pixel vectors (16 output pixels each) per tile of the phase path.</summary>
     private const int PhaseVectors = 3;
 
+    /// <summary>Whether tiles without a residual store from the accumulators (<see cref="PhaseTileBody.DirectStore"/>); a switch for the benchmarks' A/B.</summary>
+    internal static bool StoreFromRegisters = true;
+
     /// <summary>Scratch bytes <see cref="Run"/> uses: every input row padded (stride 1) or split into its two column phases (stride 2).</summary>
     public static long WorkspaceBytes(in ConvShape s) =>
         (long)s.Batch * s.InChannels * PhaseRows(s) * s.StrideWidth * PhaseLength(s) * sizeof(float);
@@ -183,11 +186,15 @@ public static unsafe partial class DirectSmallConv
                 valid[i] = Math.Min(Lanes, ow - x0);
             }
             float* tile = stackalloc float[PhaseVectors * PhaseChannels * Lanes];
+            // The common epilogue (no residual, ReLU or none, eight channels) stores from the accumulators; the rest goes through the tile.
+            bool fromRegisters = StoreFromRegisters && Residual == null && Activation.Kind is ActivationKind.None or ActivationKind.Relu;
             for (int c0 = 0; c0 < oc; c0 += PhaseChannels)
             {
-                if (count == 3) Accumulate<R3>(c0, input, tile);
-                else if (count == 2) Accumulate<R2>(c0, input, tile);
-                else Accumulate<R1>(c0, input, tile);
+                var direct = fromRegisters && c0 + PhaseChannels <= oc ? new DirectStore(this, c0, output, valid) : default;
+                if (count == 3) Accumulate<R3>(c0, input, tile, direct);
+                else if (count == 2) Accumulate<R2>(c0, input, tile, direct);
+                else Accumulate<R1>(c0, input, tile, direct);
+                if (direct.Y != null) continue;
                 int channels = Math.Min(PhaseChannels, oc - c0);
                 for (int i = 0; i < count; i++)
                 {
@@ -210,7 +217,7 @@ public static unsafe partial class DirectSmallConv
         /// c0 + c, taps in the order (input channel, r, q) as the reference sums them.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private readonly void Accumulate<TVectors>(int c0, long* input, float* tile) where TVectors : struct, IRowCount
+        private readonly void Accumulate<TVectors>(int c0, long* input, float* tile, DirectStore direct) where TVectors : struct, IRowCount
         {
             int count = TVectors.Value;
             bool two = count > 1, three = count > 2;
@@ -256,6 +263,13 @@ public static unsafe partial class DirectSmallConv
                     }
                 }
             }
+            if (direct.Y != null)
+            {
+                direct.Store(0, a00, a01, a02, a03, a04, a05, a06, a07);
+                if (two) direct.Store(1, a10, a11, a12, a13, a14, a15, a16, a17);
+                if (three) direct.Store(2, a20, a21, a22, a23, a24, a25, a26, a27);
+                return;
+            }
             // Through the stack before the epilogue's calls, so the accumulators stay in registers in the tap loop.
             Vector512.Store(a00, tile + 0 * Lanes); Vector512.Store(a01, tile + 1 * Lanes);
             Vector512.Store(a02, tile + 2 * Lanes); Vector512.Store(a03, tile + 3 * Lanes);
@@ -274,6 +288,53 @@ public static unsafe partial class DirectSmallConv
                 Vector512.Store(a22, tile + 18 * Lanes); Vector512.Store(a23, tile + 19 * Lanes);
                 Vector512.Store(a24, tile + 20 * Lanes); Vector512.Store(a25, tile + 21 * Lanes);
                 Vector512.Store(a26, tile + 22 * Lanes); Vector512.Store(a27, tile + 23 * Lanes);
+            }
+        }
+
+        /// <summary>
+        /// Where a tile of eight whole channels goes when it needs no residual and at most a ReLU: stored straight from the
+        /// accumulators. Through the stack with the general epilogue, the stores cost as much as the taps for a 3-channel input.
+        /// </summary>
+        private readonly struct DirectStore
+        {
+            public readonly float* Y;
+            private readonly long* output;
+            private readonly int* valid;
+            private readonly long channelStride;
+            private readonly bool relu;
+
+            public DirectStore(in PhaseTileBody t, int c0, long* output, int* valid)
+            {
+                Y = t.Y + c0 * t.OutChannelStride;
+                this.output = output;
+                this.valid = valid;
+                channelStride = t.OutChannelStride;
+                relu = t.Activation.Kind == ActivationKind.Relu;
+            }
+
+            /// <summary>Pixel vector <paramref name="i"/> of channels c0 … c0 + 7.</summary>
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public void Store(int i, Vector512<float> c0, Vector512<float> c1, Vector512<float> c2, Vector512<float> c3,
+                Vector512<float> c4, Vector512<float> c5, Vector512<float> c6, Vector512<float> c7)
+            {
+                if (relu)
+                {
+                    c0 = Vector512.Max(c0, Vector512<float>.Zero); c1 = Vector512.Max(c1, Vector512<float>.Zero);
+                    c2 = Vector512.Max(c2, Vector512<float>.Zero); c3 = Vector512.Max(c3, Vector512<float>.Zero);
+                    c4 = Vector512.Max(c4, Vector512<float>.Zero); c5 = Vector512.Max(c5, Vector512<float>.Zero);
+                    c6 = Vector512.Max(c6, Vector512<float>.Zero); c7 = Vector512.Max(c7, Vector512<float>.Zero);
+                }
+                float* d = Y + output[i];
+                long cs = channelStride;
+                if (valid[i] == Lanes)
+                {
+                    Vector512.Store(c0, d); Vector512.Store(c1, d + cs); Vector512.Store(c2, d + 2 * cs); Vector512.Store(c3, d + 3 * cs);
+                    Vector512.Store(c4, d + 4 * cs); Vector512.Store(c5, d + 5 * cs); Vector512.Store(c6, d + 6 * cs); Vector512.Store(c7, d + 7 * cs);
+                    return;
+                }
+                var m = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(valid[i])).AsSingle();
+                Avx512F.MaskStore(d, m, c0); Avx512F.MaskStore(d + cs, m, c1); Avx512F.MaskStore(d + 2 * cs, m, c2); Avx512F.MaskStore(d + 3 * cs, m, c3);
+                Avx512F.MaskStore(d + 4 * cs, m, c4); Avx512F.MaskStore(d + 5 * cs, m, c5); Avx512F.MaskStore(d + 6 * cs, m, c6); Avx512F.MaskStore(d + 7 * cs, m, c7);
             }
         }
 
