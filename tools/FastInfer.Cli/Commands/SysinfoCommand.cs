@@ -70,11 +70,12 @@ internal static class SysinfoCommand
                 foreach (var (name, m, n, k) in GemmThroughput.Shapes)
                 {
                     status($"SGEMM {name}");
-                    var g = new GemmMeasurement { Shape = name, M = m, N = n, K = k, Threads = 1, ManagedGflops = GemmThroughput.Managed(m, n, k, pool) };
+                    var (managed, cblas) = GemmThroughput.ManagedAndCblas(m, n, k, pool, blas);
+                    var g = new GemmMeasurement { Shape = name, M = m, N = n, K = k, Threads = 1, ManagedGflops = managed };
                     g.ManagedFractionOfPeak = g.ManagedGflops / r.PeakGflopsOneCore;
                     if (blas is not null)
                     {
-                        g.CblasGflops = GemmThroughput.Cblas(blas, m, n, k);
+                        g.CblasGflops = cblas;
                         g.CblasFractionOfPeak = g.CblasGflops / r.PeakGflopsOneCore;
                     }
                     r.Sgemm.Add(g);

@@ -21,7 +21,12 @@ public static unsafe class GemmThroughput
         ("resnet18 layer4 3x3", 512, 7 * 7, 512 * 9),
     ];
 
-    public static double Measure(int m, int n, int k, Action<nint, nint, nint> gemm)
+    /// <summary>
+    /// Best GFLOP/s of each product on the same operands, measured interleaved (one call of each per round) so a noisy
+    /// spell on this shared machine slows all of them alike. Best of at least five rounds and 1.5 s: a comparable
+    /// number of samples to the FMA peak's best of 150 bursts, which the fractions of peak divide by.
+    /// </summary>
+    public static double[] Measure(int m, int n, int k, params Action<nint, nint, nint>[] gemms)
     {
         float* a = Alloc((long)m * k), b = Alloc((long)k * n), c = Alloc((long)m * n);
         try
@@ -29,31 +34,39 @@ public static unsafe class GemmThroughput
             var rng = new Random(7);
             for (long i = 0; i < (long)m * k; i++) a[i] = (float)rng.NextDouble() - 0.5f;
             for (long i = 0; i < (long)k * n; i++) b[i] = (float)rng.NextDouble() - 0.5f;
-            // Warm-up: packing buffers, and a second of calls so the tiered JIT has promoted the driver and packing
-            // loops (timing their first-tier code understated 1024³ by about 10%).
-            long warmEnd = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
-            do gemm((nint)a, (nint)b, (nint)c); while (Stopwatch.GetTimestamp() < warmEnd);
-            double flops = 2.0 * m * n * k, best = double.MaxValue, total = 0;
-            int reps = 0;
-            while (reps < 5 || (total < 0.5 && reps < 1000))
+            // Warm-up: packing buffers, and half a second of calls each so the tiered JIT has promoted the driver and
+            // packing loops (timing their first-tier code understated 1024³ by about 10%).
+            foreach (var gemm in gemms)
             {
-                long t0 = Stopwatch.GetTimestamp();
-                gemm((nint)a, (nint)b, (nint)c);
-                double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-                best = Math.Min(best, s);
-                total += s;
-                reps++;
+                long warmEnd = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 2;
+                do gemm((nint)a, (nint)b, (nint)c); while (Stopwatch.GetTimestamp() < warmEnd);
             }
-            return flops / best / 1e9;
+            double flops = 2.0 * m * n * k, total = 0;
+            var best = new double[gemms.Length];
+            Array.Fill(best, double.MaxValue);
+            for (int round = 0; round < 5 || (total < 1.5 && round < 1000); round++)
+                for (int g = 0; g < gemms.Length; g++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    gemms[g]((nint)a, (nint)b, (nint)c);
+                    double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                    best[g] = Math.Min(best[g], s);
+                    total += s;
+                }
+            return [.. best.Select(t => flops / t / 1e9)];
         }
         finally { NativeMemory.AlignedFree(a); NativeMemory.AlignedFree(b); NativeMemory.AlignedFree(c); }
     }
 
-    public static double Managed(int m, int n, int k, WorkerPool pool) => Measure(m, n, k, (a, b, c) =>
-        Sgemm.Multiply(false, false, m, n, k, 1f, (float*)a, k, (float*)b, n, 0f, (float*)c, n, default, pool));
-
-    public static double Cblas(CblasProvider blas, int m, int n, int k) => Measure(m, n, k, (a, b, c) =>
-        blas.Sgemm(false, false, m, n, k, 1f, (float*)a, k, (float*)b, n, 0f, (float*)c, n));
+    /// <summary>The managed SGEMM on one pool, and the CBLAS library's when one is given, interleaved: GFLOP/s of each (NaN without a library).</summary>
+    public static (double Managed, double Cblas) ManagedAndCblas(int m, int n, int k, WorkerPool pool, CblasProvider? blas)
+    {
+        Action<nint, nint, nint> managed = (a, b, c) =>
+            Sgemm.Multiply(false, false, m, n, k, 1f, (float*)a, k, (float*)b, n, 0f, (float*)c, n, default, pool);
+        if (blas is null) return (Measure(m, n, k, managed)[0], double.NaN);
+        var r = Measure(m, n, k, managed, (a, b, c) => blas.Sgemm(false, false, m, n, k, 1f, (float*)a, k, (float*)b, n, 0f, (float*)c, n));
+        return (r[0], r[1]);
+    }
 
     /// <summary>Asks the loaded library for one thread (OpenBLAS and MKL otherwise use every core), so it compares with one managed thread.</summary>
     public static void LimitBlasThreads(string library, int threads)
