@@ -443,6 +443,7 @@ public static unsafe class Profiler
         "pixeldepth" => on => Conv2D.SplitPixelRowsByDepth = on,
         "im2colrows" => on => Im2Col.VectorRows = on,
         "stembands" => on => DirectSmallConv.SplitByBands = on,
+        "poolpairs" => on => DirectSmallConv.PoolPairsInRegisters = on,
         "stemstore" => on => DirectSmallConv.StoreFromRegisters = on,
         "pool3x3" => on => FastInfer.Kernels.Pooling.Pool2D.Direct3x3Stride2 = on,
         "wbalance" => on => WinogradF43.PartImbalance = on ? 1.05 : 1.15,

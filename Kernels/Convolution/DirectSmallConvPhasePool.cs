@@ -48,6 +48,9 @@ public static unsafe partial class DirectSmallConv
         else body.Invoke(0);
     }
 
+    /// <summary>Whether a 2×2 pool is taken in registers from two-row tiles (<see cref="PhaseTileBody.RunPooledPair"/>); a switch for the benchmarks' A/B.</summary>
+    internal static bool PoolPairsInRegisters = true;
+
     /// <summary>Conv rows one chunk may need: 2·(pooled rows − 1) + 3.</summary>
     private const int ChunkRows = 2 * PooledRowsPerChunk + 1;
 
@@ -79,10 +82,21 @@ public static unsafe partial class DirectSmallConv
             split.Phases = tiles.Phases = Bands == 1 ? Shared : scratch;
             float* chunk = scratch + phaseFloats;
             tiles.Y = chunk;
+            bool pairs = p.KernelHeight == 2 && PoolPairsInRegisters && tiles.StoresFromRegisters && oc % PhaseChannels == 0;
             for (int n = r0 / p.OutHeight; n <= (r1 - 1) / p.OutHeight; n++)
             {
                 int q0 = Math.Max(r0 - n * p.OutHeight, 0), q1 = Math.Min(r1 - n * p.OutHeight, p.OutHeight);
                 split.SplitFor(n, FirstConvRow(q0), EndConvRow(q1 - 1, s.OutHeight));
+                if (pairs)
+                {
+                    // 2×2: each pooled row is two conv rows, pooled in registers and stored once; no chunk of conv rows.
+                    long planeSize = (long)p.OutHeight * p.OutWidth;
+                    for (int q = q0; q < q1; q++)
+                        for (int v = 0; v < vectors && v * Lanes / 2 < p.OutWidth; v++)
+                            tiles.RunPooledPair(n, q, v, Y + (long)n * oc * planeSize + (long)q * p.OutWidth + v * Lanes / 2, planeSize,
+                                Math.Min(Lanes / 2, p.OutWidth - v * Lanes / 2));
+                    continue;
+                }
                 int have0 = 0, have1 = 0; // conv rows [have0, have1) are in the chunk, row r at (r − have0)·OW
                 for (int q = q0; q < q1; q += PooledRowsPerChunk)
                 {

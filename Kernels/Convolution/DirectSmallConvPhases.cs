@@ -263,6 +263,14 @@ public static unsafe partial class DirectSmallConv
                     }
                 }
             }
+            if (direct.Y != null && direct.PoolsPairs)
+            {
+                direct.StorePooledPair(a00, a10, 0); direct.StorePooledPair(a01, a11, 1);
+                direct.StorePooledPair(a02, a12, 2); direct.StorePooledPair(a03, a13, 3);
+                direct.StorePooledPair(a04, a14, 4); direct.StorePooledPair(a05, a15, 5);
+                direct.StorePooledPair(a06, a16, 6); direct.StorePooledPair(a07, a17, 7);
+                return;
+            }
             if (direct.Y != null)
             {
                 direct.Store(0, a00, a01, a02, a03, a04, a05, a06, a07);
@@ -291,9 +299,30 @@ public static unsafe partial class DirectSmallConv
             }
         }
 
+        /// <summary>Whether tiles of this convolution may store from the accumulators: no residual, at most a ReLU.</summary>
+        public readonly bool StoresFromRegisters => StoreFromRegisters && Residual == null && Activation.Kind is ActivationKind.None or ActivationKind.Relu;
+
+        /// <summary>
+        /// Conv rows 2q and 2q + 1 of image <paramref name="n"/>, pixel vector <paramref name="vector"/> (16 conv
+        /// columns), as two-vector tiles of eight channels, max-pooled 2×2 with stride 2 in registers: eight pooled
+        /// pixels per channel, stored at <paramref name="pooled"/> (pooled row q, its first column) with
+        /// <paramref name="pooledChannelStride"/> between channels, <paramref name="valid"/> of them. Needs
+        /// <see cref="StoresFromRegisters"/> and whole eight-channel blocks.
+        /// </summary>
+        public readonly void RunPooledPair(int n, int q, int vector, float* pooled, long pooledChannelStride, int valid)
+        {
+            long* input = stackalloc long[PhaseVectors];
+            long first = (long)n * S.InChannels * Rows * S.StrideWidth * Length + vector * Lanes;
+            input[0] = first + (long)2 * q * S.StrideHeight * S.StrideWidth * Length;
+            input[1] = first + (long)(2 * q + 1) * S.StrideHeight * S.StrideWidth * Length;
+            for (int c0 = 0; c0 < S.OutChannels; c0 += PhaseChannels)
+                Accumulate<R2>(c0, input, null, new DirectStore(this, pooled + c0 * pooledChannelStride, pooledChannelStride, valid));
+        }
+
         /// <summary>
         /// Where a tile of eight whole channels goes when it needs no residual and at most a ReLU: stored straight from the
         /// accumulators. Through the stack with the general epilogue, the stores cost as much as the taps for a 3-channel input.
+        /// Or, for <see cref="RunPooledPair"/>, max-pooled first.
         /// </summary>
         private readonly struct DirectStore
         {
@@ -302,6 +331,9 @@ public static unsafe partial class DirectSmallConv
             private readonly int* valid;
             private readonly long channelStride;
             private readonly bool relu;
+            /// <summary>Whether the tile is two vertically adjacent pixel vectors to pool 2×2 (<see cref="StorePooledPair"/>).</summary>
+            public readonly bool PoolsPairs;
+            private readonly int pooledValid;
 
             public DirectStore(in PhaseTileBody t, int c0, long* output, int* valid)
             {
@@ -310,6 +342,31 @@ public static unsafe partial class DirectSmallConv
                 this.valid = valid;
                 channelStride = t.OutChannelStride;
                 relu = t.Activation.Kind == ActivationKind.Relu;
+            }
+
+            public DirectStore(in PhaseTileBody t, float* pooled, long pooledChannelStride, int valid)
+            {
+                Y = pooled;
+                channelStride = pooledChannelStride;
+                relu = t.Activation.Kind == ActivationKind.Relu;
+                PoolsPairs = true;
+                pooledValid = valid;
+            }
+
+            /// <summary>
+            /// Channel <paramref name="c"/> of the block: the max of the two rows, then of each column pair (lanes 2j and
+            /// 2j + 1 swapped within 128-bit lanes), the even lanes gathered into the low eight and stored.
+            /// </summary>
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public void StorePooledPair(Vector512<float> top, Vector512<float> bottom, int c)
+            {
+                if (relu) { top = Vector512.Max(top, Vector512<float>.Zero); bottom = Vector512.Max(bottom, Vector512<float>.Zero); }
+                var m = Vector512.Max(top, bottom);
+                m = Vector512.Max(m, Avx512F.Permute4x32(m, 0b10_11_00_01));
+                var even = Avx512F.PermuteVar16x32(m, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)).GetLower();
+                float* d = Y + c * channelStride;
+                if (pooledValid == 8) Vector256.Store(even, d);
+                else Avx.MaskStore(d, Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(pooledValid)).AsSingle(), even);
             }
 
             /// <summary>Pixel vector <paramref name="i"/> of channels c0 … c0 + 7.</summary>
