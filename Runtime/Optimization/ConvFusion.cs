@@ -6,7 +6,8 @@ namespace FastInfer.Runtime.Optimization;
 /// <summary>
 /// Folds what follows a convolution into its GEMM epilogue: a residual Add (ResNet's skip connection) and
 /// then an activation (Relu, Clip, LeakyRelu). The result is <c>fastinfer:FusedConv</c>: Conv's inputs,
-/// an optional residual as input 3, and the activation as attributes.
+/// an optional residual as input 3, and the activation as attributes. An activation after a Gemm is folded
+/// the same way (the Gemm keeps its type and gains the attributes).
 /// </summary>
 internal static class ConvFusion
 {
@@ -44,16 +45,21 @@ internal static class ConvFusion
         {
             if (act.Domain is not ("" or "ai.onnx") || act.Inputs.Count < 1 || act.Outputs.Count < 1) continue;
             var conv = index.Producer(act.Inputs[0]);
-            if (conv is null || !IsPlainConv(conv) || !index.HasSingleReader(act.Inputs[0])) continue;
+            // A Gemm (a fully connected layer) keeps its op type: GemmOperator reads the activation attributes too.
+            bool gemm = conv is { OpType: "Gemm", Domain: "" or "ai.onnx" };
+            if (conv is null || !(IsPlainConv(conv) || gemm) || !index.HasSingleReader(act.Inputs[0])) continue;
             if (conv.Attributes.ContainsKey(FusedActivation.Kind)) continue;
             switch (act.OpType)
             {
                 case "Relu":
-                    MakeFused(conv); FusedActivation.Write(conv, "Relu"); break;
+                    if (!gemm) MakeFused(conv);
+                    FusedActivation.Write(conv, "Relu"); break;
                 case "LeakyRelu":
-                    MakeFused(conv); FusedActivation.Write(conv, "LeakyRelu", act.Attributes.TryGetValue("alpha", out var a) ? a.Float : 0.01f); break;
+                    if (!gemm) MakeFused(conv);
+                    FusedActivation.Write(conv, "LeakyRelu", act.Attributes.TryGetValue("alpha", out var a) ? a.Float : 0.01f); break;
                 case "Clip" when ClipBounds(act, index) is var (lo, hi):
-                    MakeFused(conv); FusedActivation.Write(conv, "Clip", lo, hi); break;
+                    if (!gemm) MakeFused(conv);
+                    FusedActivation.Write(conv, "Clip", lo, hi); break;
                 default: continue;
             }
             conv.Outputs[0] = act.Outputs[0];

@@ -18,7 +18,7 @@ internal static class GraphOptimizer
         stats.Add("identity removed", IdentityElimination.Run(graph));
         stats.Add("batchnorm folded into conv", BatchNormFolding.Run(graph));
         stats.Add("residual add fused into conv", ConvFusion.FuseResidualAdd(graph));
-        stats.Add("activation fused into conv", ConvFusion.FuseActivation(graph));
+        stats.Add("activation fused into conv or gemm", ConvFusion.FuseActivation(graph));
         if (cpuOnly) stats.Add("max pool fused into conv", ConvPoolFusion.Run(graph));
         stats.Add("layernorm fused", LayerNormFusion.Run(graph));
         stats.Add("gelu fused", GeluFusion.Run(graph));
