@@ -181,13 +181,13 @@ public static unsafe partial class DirectSmallConv
             {
                 int v = first + i, row = v / VectorsPerRow, x0 = (v - row * VectorsPerRow) * Lanes;
                 int n = row / oh, y = row - n * oh;
-                input[i] = ((long)n * S.InChannels * Rows + (long)y * S.StrideHeight) * S.StrideWidth * Length + x0;
+                input[i] = InputOffset(n, y, x0);
                 output[i] = n * OutImageStride + (long)(y - OutFirstRow) * ow + x0;
                 valid[i] = Math.Min(Lanes, ow - x0);
             }
             float* tile = stackalloc float[PhaseVectors * PhaseChannels * Lanes];
             // The common epilogue (no residual, ReLU or none, eight channels) stores from the accumulators; the rest goes through the tile.
-            bool fromRegisters = StoreFromRegisters && Residual == null && Activation.Kind is ActivationKind.None or ActivationKind.Relu;
+            bool fromRegisters = StoresFromRegisters;
             for (int c0 = 0; c0 < oc; c0 += PhaseChannels)
             {
                 var direct = fromRegisters && c0 + PhaseChannels <= oc ? new DirectStore(this, c0, output, valid) : default;
@@ -299,6 +299,10 @@ public static unsafe partial class DirectSmallConv
             }
         }
 
+        /// <summary>Where the first tap of output row <paramref name="y"/>'s pixels from <paramref name="x0"/> reads: phase row y·stride of image n's plane 0.</summary>
+        private readonly long InputOffset(int n, int y, int x0) =>
+            ((long)n * S.InChannels * Rows + (long)y * S.StrideHeight) * S.StrideWidth * Length + x0;
+
         /// <summary>Whether tiles of this convolution may store from the accumulators: no residual, at most a ReLU.</summary>
         public readonly bool StoresFromRegisters => StoreFromRegisters && Residual == null && Activation.Kind is ActivationKind.None or ActivationKind.Relu;
 
@@ -312,9 +316,8 @@ public static unsafe partial class DirectSmallConv
         public readonly void RunPooledPair(int n, int q, int vector, float* pooled, long pooledChannelStride, int valid)
         {
             long* input = stackalloc long[PhaseVectors];
-            long first = (long)n * S.InChannels * Rows * S.StrideWidth * Length + vector * Lanes;
-            input[0] = first + (long)2 * q * S.StrideHeight * S.StrideWidth * Length;
-            input[1] = first + (long)(2 * q + 1) * S.StrideHeight * S.StrideWidth * Length;
+            input[0] = InputOffset(n, 2 * q, vector * Lanes);
+            input[1] = InputOffset(n, 2 * q + 1, vector * Lanes);
             for (int c0 = 0; c0 < S.OutChannels; c0 += PhaseChannels)
                 Accumulate<R2>(c0, input, null, new DirectStore(this, pooled + c0 * pooledChannelStride, pooledChannelStride, valid));
         }
