@@ -49,19 +49,16 @@ internal static class ConvFusion
             bool gemm = conv is { OpType: "Gemm", Domain: "" or "ai.onnx" };
             if (conv is null || !(IsPlainConv(conv) || gemm) || !index.HasSingleReader(act.Inputs[0])) continue;
             if (conv.Attributes.ContainsKey(FusedActivation.Kind)) continue;
-            switch (act.OpType)
+            (string Kind, float Alpha, float Beta)? folded = act.OpType switch
             {
-                case "Relu":
-                    if (!gemm) MakeFused(conv);
-                    FusedActivation.Write(conv, "Relu"); break;
-                case "LeakyRelu":
-                    if (!gemm) MakeFused(conv);
-                    FusedActivation.Write(conv, "LeakyRelu", act.Attributes.TryGetValue("alpha", out var a) ? a.Float : 0.01f); break;
-                case "Clip" when ClipBounds(act, index) is var (lo, hi):
-                    if (!gemm) MakeFused(conv);
-                    FusedActivation.Write(conv, "Clip", lo, hi); break;
-                default: continue;
-            }
+                "Relu" => ("Relu", 0f, 0f),
+                "LeakyRelu" => ("LeakyRelu", act.Attributes.TryGetValue("alpha", out var a) ? a.Float : 0.01f, 0f),
+                "Clip" when ClipBounds(act, index) is var (lo, hi) => ("Clip", lo, hi),
+                _ => null,
+            };
+            if (folded is not { } f) continue;
+            if (!gemm) MakeFused(conv);
+            FusedActivation.Write(conv, f.Kind, f.Alpha, f.Beta);
             conv.Outputs[0] = act.Outputs[0];
             graph.Nodes.Remove(act);
             fused++;
