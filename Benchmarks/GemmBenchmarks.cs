@@ -43,6 +43,7 @@ public unsafe class GemmBenchmarks
         _packedA = Sgemm.PackA(false, _m, _k, _a.Floats, _k);
         _pool = new WorkerPool(Threads);
         CblasProvider.TryLoad(out _blas, out _);
+        _blas?.LimitThreads(Threads); // like for like: OpenBLAS would otherwise use every core
     }
 
     private static AlignedBuffer Fill(long n, Random rnd)
@@ -60,7 +61,7 @@ public unsafe class GemmBenchmarks
     [Benchmark]
     public void ManagedUnpacked() => Sgemm.Multiply(false, false, _m, _n, _k, 1, _a!.Floats, _k, _b!.Floats, _n, 0, _c!.Floats, _n, default, _pool!);
 
-    /// <summary>Native CBLAS (thread count from its own environment: OPENBLAS_NUM_THREADS).</summary>
+    /// <summary>Native CBLAS, limited to the same thread count as the managed kernels.</summary>
     [Benchmark]
     public void Cblas()
     {

@@ -75,6 +75,7 @@ public static unsafe class Profiler
     public static void Gemm(int threads, int reps, double peak)
     {
         CblasProvider.TryLoad(out var blas, out string msg);
+        blas?.LimitThreads(threads); // OpenBLAS would otherwise use every core against our `threads`
         Console.WriteLine($"CBLAS: {(blas != null ? blas.LibraryName : msg)}; OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE")}");
         using var pool = new WorkerPool(threads);
         using (var wa = Fill(256 * 256, new Random(0)))

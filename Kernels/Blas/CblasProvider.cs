@@ -56,6 +56,19 @@ public sealed unsafe class CblasProvider : IDisposable
         _sgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
+    /// <summary>
+    /// Asks the library for this many threads (OpenBLAS and MKL otherwise use every core), so a comparison with the
+    /// managed kernels on one thread is like for like. A library with neither export is left as it is.
+    /// </summary>
+    public void LimitThreads(int threads)
+    {
+        ObjectDisposedException.ThrowIf(_handle == 0, this);
+        if (NativeLibrary.TryGetExport(_handle, "openblas_set_num_threads", out nint f))
+            ((delegate* unmanaged<int, void>)f)(threads);
+        else if (NativeLibrary.TryGetExport(_handle, "MKL_Set_Num_Threads", out f))
+            ((delegate* unmanaged<int, void>)f)(threads);
+    }
+
     /// <summary>Unloads the library. Native code may keep threads; call only when no Sgemm is in flight.</summary>
     public void Dispose()
     {

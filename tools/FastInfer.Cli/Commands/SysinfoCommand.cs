@@ -61,7 +61,7 @@ internal static class SysinfoCommand
             if (CblasProvider.TryLoad(out blas, out string message) && blas is not null)
             {
                 r.CblasLibrary = blas.LibraryName;
-                GemmThroughput.LimitBlasThreads(blas.LibraryName, 1);
+                blas.LimitThreads(1);
             }
             r.CblasMessage = message;
             using (blas)

@@ -68,20 +68,6 @@ public static unsafe class GemmThroughput
         return (r[0], r[1]);
     }
 
-    /// <summary>Asks the loaded library for one thread (OpenBLAS and MKL otherwise use every core), so it compares with one managed thread.</summary>
-    public static void LimitBlasThreads(string library, int threads)
-    {
-        if (!NativeLibrary.TryLoad(library, typeof(CblasProvider).Assembly, null, out nint handle)) return;
-        try
-        {
-            if (NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out nint f))
-                ((delegate* unmanaged<int, void>)f)(threads);
-            else if (NativeLibrary.TryGetExport(handle, "MKL_Set_Num_Threads", out f))
-                ((delegate* unmanaged<int, void>)f)(threads);
-        }
-        finally { NativeLibrary.Free(handle); }
-    }
-
     private static float* Alloc(long floats)
     {
         var p = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
