@@ -445,12 +445,15 @@ public static unsafe class Profiler
         "im2colrows" => on => Im2Col.VectorRows = on,
         "stembands" => on => DirectSmallConv.SplitByBands = on,
         "poolpairs" => on => DirectSmallConv.PoolPairsInRegisters = on,
+        "packbpf" => on => GemmPacking.PrefetchRowsAhead = on ? PackAhead : 0,
         "stemstore" => on => DirectSmallConv.StoreFromRegisters = on,
         "pool3x3" => on => FastInfer.Kernels.Pooling.Pool2D.Direct3x3Stride2 = on,
         "wbalance" => on => WinogradF43.PartImbalance = on ? 1.05 : 1.15,
         "widenc" => on => GemmDriver.WideNc = on,
         _ => on => GemmBlocking.PrefetchPrepackedB = on,
     };
+
+    private static readonly int PackAhead = GemmPacking.PrefetchRowsAhead;
 
     private static string ResNetPath => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages",
             "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
