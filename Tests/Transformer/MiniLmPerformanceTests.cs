@@ -48,7 +48,9 @@ public class MiniLmPerformanceTests(ITestOutputHelper output)
             // what must be allocation-free), then check allocation over several runs.
             var warm = Stopwatch.StartNew();
             for (int i = 0; i < 20 || warm.Elapsed.TotalSeconds < 2; i++) { session.Run(inputs, outputs); using var _ = ort.Run(ortInputs); }
-            long allocated = AllocationMeter.MeasureClean(() => { for (int i = 0; i < 5; i++) session.Run(inputs, outputs); }) / 5;
+            // One run per window, many windows: with other test classes allocating in parallel, a five-run window (~0.1 s)
+            // saw a collection in each of ten attempts (CI). Any allocation per run still shows in every window.
+            long allocated = AllocationMeter.MeasureClean(() => session.Run(inputs, outputs), attempts: 50);
 
             var ours = new List<double>();
             var theirs = new List<double>();
