@@ -289,7 +289,14 @@ public static unsafe class Profiler
             using var b = Fill((long)k * n, rnd);
             using var c = new AlignedBuffer((long)m * n * 4);
             bool flip = false;
-            WarmUp(() => { set(flip = !flip); Sgemm.Multiply(false, false, m, n, k, 1, a.Floats, k, b.Floats, n, 0, c.Floats, n, default, pool); });
+            // FASTINFER_GEMM_PACKED=A: A prepacked (weights, as a convolution runs them), B packed on the fly.
+            using var pa = Environment.GetEnvironmentVariable("FASTINFER_GEMM_PACKED") == "A" ? Sgemm.PackA(false, m, k, a.Floats, k) : null;
+            void Call()
+            {
+                if (pa != null) Sgemm.MultiplyPackedA(pa, n, b.Floats, n, c.Floats, n, default, pool);
+                else Sgemm.Multiply(false, false, m, n, k, 1, a.Floats, k, b.Floats, n, 0, c.Floats, n, default, pool);
+            }
+            WarmUp(() => { set(flip = !flip); Call(); });
             int inner = Math.Max(1, (int)(1e8 / (2.0 * m * n * k)));
             var on = new List<double>(); var off = new List<double>();
             for (int r = 0; r < 2 * reps; r++)
@@ -297,7 +304,7 @@ public static unsafe class Profiler
                 bool first = r % 2 == 0;
                 set(first);
                 var sw = Stopwatch.StartNew();
-                for (int i = 0; i < inner; i++) Sgemm.Multiply(false, false, m, n, k, 1, a.Floats, k, b.Floats, n, 0, c.Floats, n, default, pool);
+                for (int i = 0; i < inner; i++) Call();
                 (first ? on : off).Add(2.0 * m * n * k / 1e9 / (sw.Elapsed.TotalSeconds / inner));
             }
             set(true);
@@ -450,6 +457,7 @@ public static unsafe class Profiler
         "pool3x3" => on => FastInfer.Kernels.Pooling.Pool2D.Direct3x3Stride2 = on,
         "wbalance" => on => WinogradF43.PartImbalance = on ? 1.05 : 1.15,
         "widenc" => on => GemmDriver.WideNc = on,
+        "apf" => on => GemmDriver.PrefetchPrepackedA = on,
         _ => on => GemmBlocking.PrefetchPrepackedB = on,
     };
 

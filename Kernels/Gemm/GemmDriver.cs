@@ -96,6 +96,9 @@ internal unsafe struct GemmDriver : IParallelBody
     /// <summary>Whether an A packed on the fly gets the wide N block. A field for A/B runs.</summary>
     internal static bool WideNc = true;
 
+    /// <summary>Whether a prepacked A's next panel is prefetched (<see cref="TileContext.PrefetchA"/>). A field for A/B runs.</summary>
+    internal static bool PrefetchPrepackedA = true;
+
     /// <summary>Whether <see cref="MSplitBalancesBetter"/> may choose an M split. A field for A/B runs.</summary>
     internal static bool BalanceSplit = true;
 
@@ -171,14 +174,18 @@ internal unsafe struct GemmDriver : IParallelBody
                     float* bSlice = bBase + (np - np0) * bStride;
                     // A prepacked weight comes from memory: the first panel's call pulls the next slice into L2.
                     float* nextSlice = BPacked != null && GemmBlocking.PrefetchPrepackedB && np + units < np1 && np + 2 * units <= _n16 ? bSlice + units * bStride : null;
+                    bool firstSlice = np == np0 && APacked != null && PrefetchPrepackedA;
                     for (int mp = mb; mp < mbEnd; mp++)
                     {
                         int row0 = mp * mr, rows = Math.Min(mr, M - row0);
                         ctx.Prefetch = mp == mb ? nextSlice : null;
+                        // A prepacked weight's next panel (the next block's first after the last) while this one runs.
+                        ctx.PrefetchA = firstSlice && mp + 1 < mp1 ? APacked + (long)(mp + 1) * mr * K + (long)k0 * Math.Min(mr, M - (mp + 1) * mr) : null;
                         Kernel.Run(rows, cols, panels[mp - mb], bSlice, bStride, kc, C + row0 * Ldc + col0, (nint)Ldc, row0, col0, &ctx);
                     }
                 }
                 ctx.Prefetch = null;
+                ctx.PrefetchA = null;
             }
         }
     }

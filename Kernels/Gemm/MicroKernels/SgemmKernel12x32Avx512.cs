@@ -23,6 +23,7 @@ internal static unsafe class SgemmKernel12x32Avx512
         if (cols > 16)
         {
             if (rows == 12 && t->Prefetch != null) { Tile<R12, Wide, Prefetching>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return; }
+            if (rows == 12 && t->PrefetchA != null) { Tile<R12, Wide, PrefetchingA>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return; }
             switch (rows)
             {
                 case 1: Tile<R1, Wide, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
@@ -61,6 +62,8 @@ internal static unsafe class SgemmKernel12x32Avx512
     private struct Narrow : IRowCount { public static int Value => 1; }
     /// <summary>Whether the k loop prefetches the next B slice (<see cref="TileContext.Prefetch"/>): 1 or 0.</summary>
     private struct Prefetching : IRowCount { public static int Value => 1; }
+    /// <summary>Whether the k loop prefetches the next A panel slice (<see cref="TileContext.PrefetchA"/>): 2.</summary>
+    private struct PrefetchingA : IRowCount { public static int Value => 2; }
     private struct NoPrefetch : IRowCount { public static int Value => 0; }
 
     [SkipLocalsInit]
@@ -69,8 +72,9 @@ internal static unsafe class SgemmKernel12x32Avx512
         where TRows : struct, IRowCount where TWidth : struct, IRowCount where TPrefetch : struct, IRowCount
     {
         int R = TRows.Value;
-        bool prefetch = TPrefetch.Value == 1;
+        bool prefetch = TPrefetch.Value == 1, prefetchA = TPrefetch.Value == 2;
         float* next = prefetch ? t->Prefetch : null;
+        float* nextA = prefetchA ? t->PrefetchA : null;
         float* nextSecond = prefetch ? next + t->PrefetchPanelStride : null;
         float* tile = stackalloc float[12 * 32];
         bool two = TWidth.Value == 2;
@@ -109,6 +113,12 @@ internal static unsafe class SgemmKernel12x32Avx512
                 Sse.Prefetch1(nextSecond);
                 next += 16;
                 nextSecond += 16;
+            }
+            if (prefetchA)
+            {
+                // The next panel's slice is 48 bytes per k step: one prefetch per step touches every line.
+                Sse.Prefetch1(nextA);
+                nextA += 12;
             }
             var bv0 = Vector512.Load(b);
             var bv1 = two ? Vector512.Load(bNext) : Vector512<float>.Zero;

@@ -22,6 +22,13 @@ internal unsafe struct TileContext
     /// </summary>
     public float* Prefetch;
     public nint PrefetchPanelStride;
+    /// <summary>
+    /// When not null (and <see cref="Prefetch"/> is): the A panel slice the next call will read, which a full 12-row
+    /// AVX-512 call pulls into L2 one line per k step. The driver sets it on the first B slice of a block when A is a
+    /// prepacked weight: each panel's slice is then a separate stream (a whole panel of K apart) that the hardware
+    /// prefetcher would only pick up after several misses.
+    /// </summary>
+    public float* PrefetchA;
 
     public TileContext(float alpha, float beta, in GemmEpilogue e)
     {
