@@ -82,7 +82,11 @@ public static unsafe class Profiler
         using (var wc = new AlignedBuffer(256 * 256 * 4))
         using (var wp = Sgemm.PackA(false, 256, 256, wa.Floats, 256))
             WarmUp(() => Sgemm.MultiplyPackedA(wp, 256, wa.Floats, 256, wc.Floats, 256, default, pool));
-        foreach (var shape in new[] { (256, 256, 256), (1024, 1024, 1024), (64, 12544, 147), (64, 3136, 576), (128, 784, 1152), (256, 196, 2304), (512, 49, 4608), (1, 1000, 512), (128, 384, 384), (128, 1536, 384), (128, 384, 1536), (49, 512, 4608) })
+        var shapes = new[] { (256, 256, 256), (1024, 1024, 1024), (64, 12544, 147), (64, 3136, 576), (128, 784, 1152), (256, 196, 2304), (512, 49, 4608), (1, 1000, 512), (128, 384, 384), (128, 1536, 384), (128, 384, 1536), (49, 512, 4608) };
+        // FASTINFER_GEMM_SHAPE=M,N,K[;M,N,K...] measures those shapes only.
+        if (Environment.GetEnvironmentVariable("FASTINFER_GEMM_SHAPE") is { } only)
+            shapes = only.Split(';').Select(t => t.Split(',').Select(int.Parse).ToArray()).Select(d => (d[0], d[1], d[2])).ToArray();
+        foreach (var shape in shapes)
         {
             var (m, n, k) = shape;
             var rnd = new Random(1);
@@ -290,10 +294,14 @@ public static unsafe class Profiler
             using var c = new AlignedBuffer((long)m * n * 4);
             bool flip = false;
             // FASTINFER_GEMM_PACKED=A: A prepacked (weights, as a convolution runs them), B packed on the fly.
-            using var pa = Environment.GetEnvironmentVariable("FASTINFER_GEMM_PACKED") == "A" ? Sgemm.PackA(false, m, k, a.Floats, k) : null;
+            // FASTINFER_GEMM_PACKED=B: B prepacked (a MatMul's weights, or a pixel-rows convolution's), A packed on the fly.
+            string packed = Environment.GetEnvironmentVariable("FASTINFER_GEMM_PACKED") ?? "";
+            using var pa = packed == "A" ? Sgemm.PackA(false, m, k, a.Floats, k) : null;
+            using var pb = packed == "B" ? Sgemm.PackB(false, k, n, b.Floats, n) : null;
             void Call()
             {
                 if (pa != null) Sgemm.MultiplyPackedA(pa, n, b.Floats, n, c.Floats, n, default, pool);
+                else if (pb != null) Sgemm.MultiplyPacked(m, n, k, 1, a.Floats, k, pb, 0, c.Floats, n, default, pool);
                 else Sgemm.Multiply(false, false, m, n, k, 1, a.Floats, k, b.Floats, n, 0, c.Floats, n, default, pool);
             }
             WarmUp(() => { set(flip = !flip); Call(); });
@@ -458,6 +466,7 @@ public static unsafe class Profiler
         "wbalance" => on => WinogradF43.PartImbalance = on ? 1.05 : 1.15,
         "widenc" => on => GemmDriver.WideNc = on,
         "apf" => on => GemmDriver.PrefetchPrepackedA = on,
+        "pfspread" => on => GemmDriver.SpreadPrefetch = on,
         _ => on => GemmBlocking.PrefetchPrepackedB = on,
     };
 

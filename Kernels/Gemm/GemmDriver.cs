@@ -99,6 +99,9 @@ internal unsafe struct GemmDriver : IParallelBody
     /// <summary>Whether a prepacked A's next panel is prefetched (<see cref="TileContext.PrefetchA"/>). A field for A/B runs.</summary>
     internal static bool PrefetchPrepackedA = true;
 
+    /// <summary>Whether a prepacked B's next slice is prefetched by all full panels of a block, spread out, rather than in a burst by the first. A field for A/B runs.</summary>
+    internal static bool SpreadPrefetch = true;
+
     /// <summary>Whether <see cref="MSplitBalancesBetter"/> may choose an M split. A field for A/B runs.</summary>
     internal static bool BalanceSplit = true;
 
@@ -175,10 +178,16 @@ internal unsafe struct GemmDriver : IParallelBody
                     // A prepacked weight comes from memory: the first panel's call pulls the next slice into L2.
                     float* nextSlice = BPacked != null && GemmBlocking.PrefetchPrepackedB && np + units < np1 && np + 2 * units <= _n16 ? bSlice + units * bStride : null;
                     bool firstSlice = np == np0 && APacked != null && PrefetchPrepackedA;
+                    // The next slice's lines are shared out among the block's full panels (the kernels that prefetch),
+                    // each taking kc/full consecutive k steps of both 16-column panels, one line pair every `full` steps:
+                    // the slice then streams in evenly over the whole block instead of in a burst during its first call.
+                    int full = SpreadPrefetch ? Math.Max(1, Math.Min(mbEnd, M / mr) - mb) : 1;
+                    ctx.PrefetchInterval = full;
                     for (int mp = mb; mp < mbEnd; mp++)
                     {
                         int row0 = mp * mr, rows = Math.Min(mr, M - row0);
-                        ctx.Prefetch = mp == mb ? nextSlice : null;
+                        int j = mp - mb;
+                        ctx.Prefetch = nextSlice != null && j < full ? nextSlice + (long)j * kc / full * 16 : null;
                         // A prepacked weight's next panel (the next block's first after the last) while this one runs.
                         ctx.PrefetchA = firstSlice && mp + 1 < mp1 ? APacked + (long)(mp + 1) * mr * K + (long)k0 * Math.Min(mr, M - (mp + 1) * mr) : null;
                         Kernel.Run(rows, cols, panels[mp - mb], bSlice, bStride, kc, C + row0 * Ldc + col0, (nint)Ldc, row0, col0, &ctx);

@@ -76,6 +76,7 @@ internal static unsafe class SgemmKernel12x32Avx512
         float* next = prefetch ? t->Prefetch : null;
         float* nextA = prefetchA ? t->PrefetchA : null;
         float* nextSecond = prefetch ? next + t->PrefetchPanelStride : null;
+        int interval = prefetch ? t->PrefetchInterval : 1, countdown = 1;
         float* tile = stackalloc float[12 * 32];
         bool two = TWidth.Value == 2;
         float* bNext = b + bPanelStride;
@@ -106,9 +107,11 @@ internal static unsafe class SgemmKernel12x32Avx512
         Vector512<float> c11_0 = default, c11_1 = default;
         for (int p = 0; p < kc; p++)
         {
-            if (prefetch)
+            if (prefetch && --countdown == 0)
             {
-                // One 64-byte line of each panel of the next slice per k step: the whole slice by the end of the loop.
+                // One 64-byte line of each panel of the next slice every PrefetchInterval k steps: this call's share
+                // of the slice, spread over its whole loop.
+                countdown = interval;
                 Sse.Prefetch1(next);
                 Sse.Prefetch1(nextSecond);
                 next += 16;

@@ -22,6 +22,8 @@ internal unsafe struct TileContext
     /// </summary>
     public float* Prefetch;
     public nint PrefetchPanelStride;
+    /// <summary>K steps between prefetches (one line of each panel each time); at least 1.</summary>
+    public int PrefetchInterval;
     /// <summary>
     /// When not null (and <see cref="Prefetch"/> is): the A panel slice the next call will read, which a full 12-row
     /// AVX-512 call pulls into L2 one line per k step. The driver sets it on the first B slice of a block when A is a
@@ -35,6 +37,7 @@ internal unsafe struct TileContext
         Alpha = alpha; Beta = beta; AlphaIsOne = alpha == 1f; First = true; Last = true;
         Bias = e.Bias; BiasKind = e.Bias == null ? BiasKind.None : e.BiasKind;
         Residual = e.Residual; ResidualStride = e.ResidualStride; Activation = e.Activation;
+        PrefetchInterval = 1;
     }
 
     /// <summary>The scalar store: used by the scalar kernel and by partial vectors of the portable one.</summary>
