@@ -24,9 +24,11 @@ public static unsafe class MicroKernelProbe
                 Probe(kernel, kc, 1, peak, "16-column tile (one B vector per k): N tails, Winograd's narrow products", cols: 16);
             }
         }
+        // Every M tail (the last panel of an M that Mr does not divide): fraction of peak for the rows it has.
+        for (int rows = 1; rows < kernel.Mr; rows++) Probe(kernel, 384, 1, peak, $"{rows}-row tail", rows: rows);
     }
 
-    private static void Probe(SgemmKernelTable kernel, int kc, int aPanels, double peak, string what, int cols = 0)
+    private static void Probe(SgemmKernelTable kernel, int kc, int aPanels, double peak, string what, int cols = 0, int rows = 0)
     {
         using var a = new AlignedBuffer((long)aPanels * kernel.Mr * kc * 4);
         using var b = new AlignedBuffer((long)kernel.Nr * kc * 4);
@@ -35,7 +37,8 @@ public static unsafe class MicroKernelProbe
         for (long i = 0; i < kernel.Nr * kc; i++) b.Floats[i] = 1e-3f;
         var ctx = new TileContext(1f, 0f, default);
         if (cols == 0) cols = kernel.Nr;
-        long flopsPerCall = 2L * kernel.Mr * cols * kc;
+        if (rows == 0) rows = kernel.Mr;
+        long flopsPerCall = 2L * rows * cols * kc;
         int calls = (int)(2e9 / flopsPerCall) / aPanels * aPanels;
         var best = double.MaxValue;
         for (int rep = 0; rep < 7; rep++)
@@ -44,12 +47,12 @@ public static unsafe class MicroKernelProbe
             for (int i = 0; i < calls; i++)
             {
                 int p = i % aPanels;
-                kernel.Run(kernel.Mr, cols, a.Floats + (long)p * kernel.Mr * kc, b.Floats, (nint)16 * kc, kc,
+                kernel.Run(rows, cols, a.Floats + (long)p * kernel.Mr * kc, b.Floats, (nint)16 * kc, kc,
                     c.Floats + (long)p * kernel.Mr * kernel.Nr, kernel.Nr, 0, 0, &ctx);
             }
             best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
         }
         double gflops = flopsPerCall * (double)calls / best / 1e9;
-        Console.WriteLine($"micro-kernel {kernel.Isa} {kernel.Mr}x{cols} kc={kc,4}: {gflops,6:F1} GFLOP/s ({(peak > 0 ? 100 * gflops / peak : 0):F0}% of peak) — {what}");
+        Console.WriteLine($"micro-kernel {kernel.Isa} {rows}x{cols} kc={kc,4}: {gflops,6:F1} GFLOP/s ({(peak > 0 ? 100 * gflops / peak : 0):F0}% of peak) — {what}");
     }
 }
