@@ -160,7 +160,7 @@ internal unsafe struct GemmDriver : IParallelBody
                 int mbEnd = Math.Min(mp1, mb + GemmBlocking.McPanels);
                 for (int mp = mb; mp < mbEnd; mp++)
                 {
-                    int row0 = mp * mr, rows = Math.Min(mr, M - row0);
+                    int row0 = PanelRow(mp), rows = PanelRow(mp + 1) - row0;
                     float* ap;
                     if (APacked != null) ap = APacked + (long)row0 * K + (long)k0 * rows;
                     else if (rows == 1 && !TransA) ap = A + row0 * Lda + k0; // a single row already is its own panel
@@ -181,11 +181,13 @@ internal unsafe struct GemmDriver : IParallelBody
                     // The next slice's lines are shared out among the block's full panels (the kernels that prefetch),
                     // each taking kc/full consecutive k steps of both 16-column panels, one line pair every `full` steps:
                     // the slice then streams in evenly over the whole block instead of in a burst during its first call.
-                    int full = SpreadPrefetch ? Math.Max(1, Math.Min(mbEnd, M / mr) - mb) : 1;
+                    int full = 0;
+                    for (int mp = mb; mp < mbEnd && SpreadPrefetch; mp++) if (PanelRow(mp + 1) - PanelRow(mp) >= SgemmKernel12x32Avx512.PrefetchRows) full++;
+                    full = Math.Max(1, full);
                     ctx.PrefetchInterval = full;
                     for (int mp = mb; mp < mbEnd; mp++)
                     {
-                        int row0 = mp * mr, rows = Math.Min(mr, M - row0);
+                        int row0 = PanelRow(mp), rows = PanelRow(mp + 1) - row0;
                         int j = mp - mb;
                         ctx.Prefetch = nextSlice != null && j < full ? nextSlice + (long)j * kc / full * 16 : null;
                         // A prepacked weight's next panel (the next block's first after the last) while this one runs.
@@ -198,6 +200,18 @@ internal unsafe struct GemmDriver : IParallelBody
             }
         }
     }
+
+    /// <summary>
+    /// First row of panel <paramref name="mp"/> (M for the panel past the last). A prepacked A has panels of exactly Mr
+    /// rows. One packed on the fly shares M out evenly instead (49 rows: 10, 10, 10, 10, 9 rather than 12, 12, 12, 12, 1):
+    /// a 1-row tail keeps only two accumulators busy, too few FMA chains to hide the latency, and runs at 23% of peak
+    /// against 80% from 6 rows up (`profile kernel`). Depends on M alone, so the result never depends on the thread count.
+    /// </summary>
+    private readonly int PanelRow(int mp) =>
+        APacked != null || !BalancePanels ? Math.Min(M, mp * Kernel.Mr) : (int)((long)M * mp / _mPanels);
+
+    /// <summary>Whether an A packed on the fly gets panels of even height (<see cref="PanelRow"/>). A field for A/B runs.</summary>
+    internal static bool BalancePanels = true;
 
     private static int Ceil(int a, int b) => (a + b - 1) / b;
     private static int RoundUp(int a, int b) => Ceil(a, b) * b;

@@ -91,6 +91,14 @@ internal static unsafe class GemmPacking
                 }
                 return;
             }
+            if (Avx512F.IsSupported && rows <= 16)
+            {
+                // Any other panel height: one masked move per depth step.
+                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(rows)).AsSingle();
+                for (int p = 0; p < kc; p++)
+                    Avx512F.MaskStore(dst + p * rows, mask, Avx512F.MaskLoad(a + (k0 + p) * lda + row0, mask, Vector512<float>.Zero));
+                return;
+            }
             for (int p = 0; p < kc; p++)
             {
                 float* src = a + (k0 + p) * lda + row0;
@@ -116,7 +124,11 @@ internal static unsafe class GemmPacking
             }
             return;
         }
-        for (int p = 0; p < kc; p++, dst += rows, s0++)
+        int q = 0;
+        // 8 rows or more: 16×16 transposes whose overlapping whole-vector stores stay inside the 16-step block.
+        if (Avx512F.IsSupported && rows >= 8 && rows <= 16)
+            for (; q + 16 <= kc; q += 16, dst += 16 * rows, s0 += 16) PackTranspose.Block16(s0, lda, rows, dst, rows);
+        for (int p = q; p < kc; p++, dst += rows, s0++)
         {
             float* s = s0;
             for (int i = 0; i < rows; i++, s += lda) dst[i] = *s;

@@ -15,6 +15,8 @@ internal static unsafe class SgemmKernel12x32Avx512
     public const int Mr = 12;
     /// <summary>Columns per tile: 2 vectors of 16 floats, read from 16-column packed B panels.</summary>
     public const int Nr = 32;
+    /// <summary>Fewest rows for which a call takes on its share of the next B slice's prefetch (<see cref="TileContext.Prefetch"/>).</summary>
+    public const int PrefetchRows = 8;
 
     /// <param name="a">Packed A slice: kc steps of <paramref name="rows"/> floats.</param>
     /// <param name="b">Packed B slice of the first 16-column panel: kc steps of 16 floats; the next panel starts at b + bPanelStride.</param>
@@ -22,7 +24,17 @@ internal static unsafe class SgemmKernel12x32Avx512
     {
         if (cols > 16)
         {
-            if (rows == 12 && t->Prefetch != null) { Tile<R12, Wide, Prefetching>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return; }
+            if (rows >= PrefetchRows && t->Prefetch != null)
+            {
+                switch (rows)
+                {
+                    case 8: Tile<R8, Wide, Prefetching>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                    case 9: Tile<R9, Wide, Prefetching>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                    case 10: Tile<R10, Wide, Prefetching>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                    case 11: Tile<R11, Wide, Prefetching>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                    default: Tile<R12, Wide, Prefetching>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
+                }
+            }
             if (rows == 12 && t->PrefetchA != null) { Tile<R12, Wide, PrefetchingA>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return; }
             switch (rows)
             {
