@@ -10,7 +10,7 @@ using Ort = Microsoft.ML.OnnxRuntime;
 namespace FastInfer.Benchmarks.Tools;
 
 /// <summary>
-/// A quick in-process profiler (not BenchmarkDotNet): <c>profile peak|kernel|gemm|gemmab|layers|twin|steps|minilm|attention|model|ortmodel|ab|abplan|scaling|pool|resnet|seedcnn [threads] [reps]</c>.
+/// A quick in-process profiler (not BenchmarkDotNet): <c>profile peak|kernel|gemm|gemmab|layers|twin|steps|loops|minilm|attention|model|ortmodel|ab|abplan|scaling|pool|resnet|seedcnn [threads] [reps]</c>.
 /// Every comparison is interleaved in one process and reported as medians, because the machine is shared.
 /// </summary>
 public static unsafe class Profiler
@@ -43,6 +43,7 @@ public static unsafe class Profiler
         if (what is "maxpool") MaxPool(threads, reps);
         if (what is "im2col") Im2ColAlone(reps);
         if (what is "abplan") AbPlan(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? ResNetPath, threads, reps);
+        if (what is "loops") LoopsModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? ResNetPath, threads, reps);
         if (what is "ab") AbModel(Environment.GetEnvironmentVariable("FASTINFER_PROFILE_MODEL") ?? ResNetPath, threads, reps);
         if (what is "seedcnn") Compare("seed CNN 32x32x3", global::FastInfer.Tests.Support.SeedCnn.Build(32, 32, 3), 32, 2f, threads, reps);
     }
@@ -220,6 +221,18 @@ public static unsafe class Profiler
         }).ToArray();
         tensors = made;
         return inputs;
+    }
+
+    /// <summary>Every parallel loop of a Run (<see cref="LoopProfiler"/>), of ResNet-18 or FASTINFER_PROFILE_MODEL.</summary>
+    public static void LoopsModel(string path, int threads, int reps)
+    {
+        using var session = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads });
+        var inputs = RandomInputs(session, out var tensors);
+        var outs = session.Run(inputs);
+        WarmUp(() => session.Run(inputs, outs));
+        LoopProfiler.Run(session, inputs, outs, reps);
+        foreach (var o in outs) o.Tensor.Dispose();
+        foreach (var t in tensors) t.Dispose();
     }
 
     /// <summary>Per-step times of any model with float inputs of fixed shape (FASTINFER_PROFILE_MODEL=path).</summary>

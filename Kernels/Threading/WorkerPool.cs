@@ -59,6 +59,7 @@ public sealed unsafe class WorkerPool : IDisposable
     private PaddedInt _finished;   // joined workers that are done with the loop in flight
     private PaddedInt _generation; // bumped once per loop; idle workers poll it
     private int _sleepers;
+    private long _workerJoined, _workerDone; // for LoopTrace: the (last) worker's join and finish times in the loop in flight
     private volatile bool _disposed;
 
     /// <param name="concurrency">Threads that execute a loop, the caller included; 1 means no worker threads.</param>
@@ -85,6 +86,7 @@ public sealed unsafe class WorkerPool : IDisposable
         // Serial when there is one index, no workers, or another loop (concurrent or nested) holds the pool.
         if (count == 1 || _workers.Length == 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
+            if (LoopTrace.Enabled && _workers.Length == 0 && this != Serial) { RunTraced(count, ref body); return; }
             for (int i = 0; i < count; i++) body.Invoke(i);
             return;
         }
@@ -102,6 +104,7 @@ public sealed unsafe class WorkerPool : IDisposable
             int sleepers = Volatile.Read(ref _sleepers);
             if (sleepers > 0) _wake.Release(sleepers);
 
+            long opened = LoopTrace.Enabled ? Stopwatch.GetTimestamp() : 0;
             try
             {
                 int start, chunk = _chunk;
@@ -121,8 +124,10 @@ public sealed unsafe class WorkerPool : IDisposable
             // caller waits only for the workers actually inside the body, never for one the OS has not run.
             int joined = Interlocked.Exchange(ref _gate.Value, -1);
             // The body lives on this stack frame: never leave before every joined worker is done with it.
+            long callerDone = LoopTrace.Enabled ? Stopwatch.GetTimestamp() : 0;
             var spin = new SpinWait();
             while (Volatile.Read(ref _finished.Value) != joined) spin.SpinOnce(-1);
+            if (LoopTrace.Enabled) LoopTrace.Record(count, opened, callerDone, Stopwatch.GetTimestamp(), joined, _workerJoined, _workerDone);
             _body = null;
             if (_error is { } error) { _error = null; ExceptionDispatchInfo.Throw(error); }
         }
@@ -130,6 +135,15 @@ public sealed unsafe class WorkerPool : IDisposable
         {
             Volatile.Write(ref _busy, 0);
         }
+    }
+
+    /// <summary>A loop of a one-thread pool, recorded for <see cref="LoopTrace"/> so 1- and 2-thread runs compare loop by loop.</summary>
+    private static void RunTraced<T>(int count, ref T body) where T : struct, IParallelBody
+    {
+        long opened = Stopwatch.GetTimestamp();
+        for (int i = 0; i < count; i++) body.Invoke(i);
+        long done = Stopwatch.GetTimestamp();
+        LoopTrace.Record(count, opened, done, done, 0, 0, 0);
     }
 
     private static void Invoke<T>(void* body, int index) where T : struct, IParallelBody
@@ -156,6 +170,7 @@ public sealed unsafe class WorkerPool : IDisposable
             }
             seen = Volatile.Read(ref _generation.Value);
             if (!TryJoin()) continue;
+            if (LoopTrace.Enabled) _workerJoined = Stopwatch.GetTimestamp();
             int count = _count, chunk = _chunk, start;
             try
             {
@@ -171,6 +186,7 @@ public sealed unsafe class WorkerPool : IDisposable
                 Interlocked.CompareExchange(ref _error, e, null);
                 Volatile.Write(ref _next.Value, count);
             }
+            if (LoopTrace.Enabled) _workerDone = Stopwatch.GetTimestamp();
             Interlocked.Increment(ref _finished.Value);
         }
     }
