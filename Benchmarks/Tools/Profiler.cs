@@ -213,7 +213,9 @@ public static unsafe class Profiler
             else
             {
                 var data = new float[count];
-                for (int k = 0; k < data.Length; k++) data[k] = (float)rnd.NextDouble();
+                // FASTINFER_PROFILE_SIGNED=1: uniform [-1, 1) as `fastinfer bench` feeds, else [0, 1).
+                bool signed = Environment.GetEnvironmentVariable("FASTINFER_PROFILE_SIGNED") == "1";
+                for (int k = 0; k < data.Length; k++) data[k] = signed ? (float)(rnd.NextDouble() * 2 - 1) : (float)rnd.NextDouble();
                 t = Tensor.FromArray(data, shape);
             }
             made.Add(t);

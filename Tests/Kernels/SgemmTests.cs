@@ -85,6 +85,11 @@ public unsafe class SgemmTests
         // A prepacked B past half of L2 with a small A (split over N on 2 threads), A also transposed (the pixel-rows path).
         Check(isa, pool, "PackedB", false, false, 25, 520, 300, 1, 0, default, seed++);
         Check(isa, pool, "PackedB", true, false, 30, 530, 301, 1, 0.5f, default, seed++);
+        // An M just past a multiple of the panel height (49 = 4·12 + 1, 61 = 5·12 + 1): an A packed on the fly is cut
+        // into even panels, packed from either layout; ResNet's 7×7 layer4 as pixel rows is the transposed case.
+        Check(isa, pool, "PackedB", true, false, 49, 96, 777, 1, 0, default, seed++);
+        Check(isa, pool, "Multiply", false, false, 49, 50, 400, 1, 0.5f, default, seed++);
+        Check(isa, pool, "Multiply", true, false, 61, 40, 130, 1, 0, default, seed++);
     }
 
     [Theory]
