@@ -70,9 +70,10 @@ internal static class SysinfoCommand
                 foreach (var (name, m, n, k) in GemmThroughput.Shapes)
                 {
                     status($"SGEMM {name}");
-                    var (managed, cblas) = GemmThroughput.ManagedAndCblas(m, n, k, pool, blas);
-                    var g = new GemmMeasurement { Shape = name, M = m, N = n, K = k, Threads = 1, ManagedGflops = managed };
+                    var (managed, prepacked, cblas) = GemmThroughput.ManagedAndCblas(m, n, k, pool, blas);
+                    var g = new GemmMeasurement { Shape = name, M = m, N = n, K = k, Threads = 1, ManagedGflops = managed, ManagedPrepackedGflops = prepacked };
                     g.ManagedFractionOfPeak = g.ManagedGflops / r.PeakGflopsOneCore;
+                    g.ManagedPrepackedFractionOfPeak = g.ManagedPrepackedGflops / r.PeakGflopsOneCore;
                     if (blas is not null)
                     {
                         g.CblasGflops = cblas;
@@ -110,9 +111,10 @@ internal static class SysinfoCommand
         ctx.Console.Write(a);
         if (r.Sgemm.Count > 0)
         {
-            var g = Tables.Create("SGEMM (1 thread)", "M", "N", "K", "managed GFLOP/s", "of peak", "CBLAS GFLOP/s", "of peak");
+            var g = Tables.Create("SGEMM (1 thread)", "M", "N", "K", "managed GFLOP/s", "of peak", "A prepacked GFLOP/s", "of peak", "CBLAS GFLOP/s", "of peak");
             foreach (var x in r.Sgemm)
                 g.Row(x.Shape, x.M, x.N, x.K, x.ManagedGflops.ToString("0.0"), x.ManagedFractionOfPeak.ToString("P0"),
+                    x.ManagedPrepackedGflops.ToString("0.0"), x.ManagedPrepackedFractionOfPeak.ToString("P0"),
                     x.CblasGflops?.ToString("0.0"), x.CblasFractionOfPeak?.ToString("P0"));
             ctx.Console.Write(g);
         }

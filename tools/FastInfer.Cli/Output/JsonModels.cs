@@ -213,6 +213,9 @@ public sealed class GemmMeasurement
     public int Threads { get; set; }
     public double ManagedGflops { get; set; }
     public double ManagedFractionOfPeak { get; set; }
+    /// <summary>The managed SGEMM with A (a convolution's weights) packed once beforehand, as a session runs it.</summary>
+    public double ManagedPrepackedGflops { get; set; }
+    public double ManagedPrepackedFractionOfPeak { get; set; }
     public double? CblasGflops { get; set; }
     public double? CblasFractionOfPeak { get; set; }
 }
