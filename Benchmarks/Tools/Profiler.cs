@@ -225,26 +225,22 @@ public static unsafe class Profiler
         return inputs;
     }
 
-    /// <summary>Every parallel loop of a Run (<see cref="LoopProfiler"/>), of ResNet-18 or FASTINFER_PROFILE_MODEL.</summary>
-    public static void LoopsModel(string path, int threads, int reps)
-    {
-        using var session = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads });
-        var inputs = RandomInputs(session, out var tensors);
-        var outs = session.Run(inputs);
-        WarmUp(() => session.Run(inputs, outs));
-        LoopProfiler.Run(session, inputs, outs, reps);
-        foreach (var o in outs) o.Tensor.Dispose();
-        foreach (var t in tensors) t.Dispose();
-    }
-
     /// <summary>Per-step times of any model with float inputs of fixed shape (FASTINFER_PROFILE_MODEL=path).</summary>
-    public static void StepsModel(string path, int threads, int reps)
+    public static void StepsModel(string path, int threads, int reps) =>
+        WithWarmSession(path, threads, (session, inputs, outs) => StepProfiler.Run(session, inputs, outs, reps));
+
+    /// <summary>Every parallel loop of a Run (<see cref="LoopProfiler"/>), of ResNet-18 or FASTINFER_PROFILE_MODEL.</summary>
+    public static void LoopsModel(string path, int threads, int reps) =>
+        WithWarmSession(path, threads, (session, inputs, outs) => LoopProfiler.Run(session, inputs, outs, reps));
+
+    /// <summary>A session on the model with random inputs, warmed up (<see cref="WarmUp"/>), handed to <paramref name="profile"/>.</summary>
+    private static void WithWarmSession(string path, int threads, Action<InferenceSession, NamedTensor[], NamedTensor[]> profile)
     {
         using var session = InferenceSession.Load(path, new SessionOptions { IntraOpThreads = threads });
         var inputs = RandomInputs(session, out var tensors);
         var outs = session.Run(inputs);
         WarmUp(() => session.Run(inputs, outs));
-        StepProfiler.Run(session, inputs, outs, reps);
+        profile(session, inputs, outs);
         foreach (var o in outs) o.Tensor.Dispose();
         foreach (var t in tensors) t.Dispose();
     }
