@@ -158,6 +158,13 @@ internal unsafe struct GemmDriver : IParallelBody
             for (int mb = mp0; mb < mp1; mb += GemmBlocking.McPanels)
             {
                 int mbEnd = Math.Min(mp1, mb + GemmBlocking.McPanels);
+                // A prepacked B's next slice is shared out among the block's panels tall enough to prefetch, each taking
+                // kc/full consecutive k steps of both 16-column panels, one line pair every `full` steps: the slice then
+                // streams in evenly over the whole block instead of in a burst during its first call.
+                int full = 0;
+                for (int mp = mb; mp < mbEnd && SpreadPrefetch; mp++) if (PanelRow(mp + 1) - PanelRow(mp) >= SgemmKernel12x32Avx512.PrefetchRows) full++;
+                full = Math.Max(1, full);
+                ctx.PrefetchInterval = full;
                 for (int mp = mb; mp < mbEnd; mp++)
                 {
                     int row0 = PanelRow(mp), rows = PanelRow(mp + 1) - row0;
@@ -175,23 +182,17 @@ internal unsafe struct GemmDriver : IParallelBody
                 {
                     int col0 = np * 16, cols = Math.Min(nr, colEnd - col0);
                     float* bSlice = bBase + (np - np0) * bStride;
-                    // A prepacked weight comes from memory: the first panel's call pulls the next slice into L2.
+                    // A prepacked weight comes from memory: the block's calls pull the next slice into L2.
                     float* nextSlice = BPacked != null && GemmBlocking.PrefetchPrepackedB && np + units < np1 && np + 2 * units <= _n16 ? bSlice + units * bStride : null;
                     bool firstSlice = np == np0 && APacked != null && PrefetchPrepackedA;
-                    // The next slice's lines are shared out among the block's full panels (the kernels that prefetch),
-                    // each taking kc/full consecutive k steps of both 16-column panels, one line pair every `full` steps:
-                    // the slice then streams in evenly over the whole block instead of in a burst during its first call.
-                    int full = 0;
-                    for (int mp = mb; mp < mbEnd && SpreadPrefetch; mp++) if (PanelRow(mp + 1) - PanelRow(mp) >= SgemmKernel12x32Avx512.PrefetchRows) full++;
-                    full = Math.Max(1, full);
-                    ctx.PrefetchInterval = full;
                     for (int mp = mb; mp < mbEnd; mp++)
                     {
                         int row0 = PanelRow(mp), rows = PanelRow(mp + 1) - row0;
                         int j = mp - mb;
                         ctx.Prefetch = nextSlice != null && j < full ? nextSlice + (long)j * kc / full * 16 : null;
                         // A prepacked weight's next panel (the next block's first after the last) while this one runs.
-                        ctx.PrefetchA = firstSlice && mp + 1 < mp1 ? APacked + (long)(mp + 1) * mr * K + (long)k0 * Math.Min(mr, M - (mp + 1) * mr) : null;
+                        int nextRow = PanelRow(mp + 1);
+                        ctx.PrefetchA = firstSlice && mp + 1 < mp1 ? APacked + (long)nextRow * K + (long)k0 * (PanelRow(mp + 2) - nextRow) : null;
                         Kernel.Run(rows, cols, panels[mp - mb], bSlice, bStride, kc, C + row0 * Ldc + col0, (nint)Ldc, row0, col0, &ctx);
                     }
                 }

@@ -15,18 +15,19 @@ internal unsafe struct TileContext
     public long ResidualStride;
     public Activation Activation;
     /// <summary>
-    /// When not null: the next kc×Nr B slice (its first 16-column panel; the second is <see cref="PrefetchPanelStride"/>
-    /// further), which a full 12-row AVX-512 call pulls into L2 one line per panel per k step. The driver sets it for
-    /// the first panel of a block when B is a prepacked weight streaming from memory, so the next slice's DRAM latency
-    /// hides behind this slice's FMAs. Other kernels ignore it.
+    /// When not null: this call's share of the next kc×Nr B slice (from its first 16-column panel; the second is
+    /// <see cref="PrefetchPanelStride"/> further), which an AVX-512 call of 8 rows or more pulls into L2, a line of each
+    /// panel every <see cref="PrefetchInterval"/> k steps. The driver shares the slice out among a block's panels when B
+    /// is a prepacked weight streaming from memory, so the next slice's DRAM latency hides behind this slice's FMAs.
+    /// Other kernels ignore it.
     /// </summary>
     public float* Prefetch;
     public nint PrefetchPanelStride;
     /// <summary>K steps between prefetches (one line of each panel each time); at least 1.</summary>
     public int PrefetchInterval;
     /// <summary>
-    /// When not null (and <see cref="Prefetch"/> is): the A panel slice the next call will read, which a full 12-row
-    /// AVX-512 call pulls into L2 one line per k step. The driver sets it on the first B slice of a block when A is a
+    /// When not null (and <see cref="Prefetch"/> is null): the A panel slice the next call will read, which a full
+    /// 12-row AVX-512 call pulls into L2 one line per k step. The driver sets it on the first B slice of a block when A is a
     /// prepacked weight: each panel's slice is then a separate stream (a whole panel of K apart) that the hardware
     /// prefetcher would only pick up after several misses.
     /// </summary>
