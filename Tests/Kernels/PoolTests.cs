@@ -44,6 +44,9 @@ public unsafe class PoolTests
             Shape(9, 13, 3, 1, 1, false), Shape(10, 10, 3, 1, 0, true), Shape(7, 6, 5, 2, 2, true),
             Shape(11, 12, 3, 1, 2, false, dil: 2), Shape(1, 1, 1, 1, 0, false), Shape(5, 33, 2, 3, 1, true), Shape(3, 75, 3, 2, 0, true), Shape(4, 67, 2, 2, 1, false),
             Shape(30, 30, 2, 2, 0, false), Shape(3, 4100, 2, 2, 0, false), Shape(3, 4097, 3, 1, 1, true), Shape(2, 2100, 3, 2, 1, true, dil: 2),
+            // One window over the whole plane (ResNet's final 7×7 average, a plain reduction), and one output from a
+            // padded window that is not the plane (the window path).
+            Shape(7, 7, 7, 1, 0, false), Shape(5, 5, 7, 1, 1, false),
         };
         foreach (var s in shapes)
         {
