@@ -115,7 +115,7 @@ public unsafe class SgemmTests
         using var pool = new WorkerPool(threads);
         var rnd = new Random(7);
         using var bias = Random(300, rnd);
-        int m = 19, n = 37, k = 300; // two K blocks: the epilogue must run once, on the last
+        int m = 19, n = 37, k = 300; // one K block: the epilogue on the tile straight from the accumulators
         using var residual = Random((long)m * (n + 4), rnd);
         var activations = new[]
         {
@@ -134,6 +134,18 @@ public unsafe class SgemmTests
             };
             foreach (string api in new[] { "Multiply", "PackedB", "PackedA" })
                 Check(isa, pool, api, false, false, m, n, k, 1, api == "Multiply" ? 0.5f : 0f, epi, seed++);
+        }
+        // Three K blocks (the epilogue must run once, on the last, after adding the earlier blocks' sums), with the
+        // convolution's epilogues: per-row bias, residual, ReLU or none.
+        foreach (var act in new[] { Activation.None, Activation.Relu })
+        foreach (bool withResidual in new[] { false, true })
+        {
+            var epi = new GemmEpilogue
+            {
+                Bias = bias.Floats, BiasKind = BiasKind.PerRow, Residual = withResidual ? residual.Floats : null, ResidualStride = n + 4, Activation = act,
+            };
+            foreach (string api in new[] { "Multiply", "PackedA" })
+                Check(isa, pool, api, false, false, m, n, 800, 1, 0f, epi, seed++);
         }
     }
 
