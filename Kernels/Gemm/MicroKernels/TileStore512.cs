@@ -28,10 +28,11 @@ internal static unsafe class TileStore512
                 }
             return;
         }
-        if (cols >= 32 && t->AlphaIsOne && (!t->First || t->Beta == 0) && t->BiasKind != BiasKind.PerColumn
+        if (t->Last && t->AlphaIsOne && (!t->First || t->Beta == 0) && t->BiasKind != BiasKind.PerColumn
             && t->Activation.Kind is ActivationKind.None or ActivationKind.Relu && FastLastStore)
         {
-            LastFullWidth(c, ldc, tile, rows, row0, col0, t);
+            if (cols >= 32) LastFullWidth(c, ldc, tile, rows, row0, col0, t);
+            else LastPartialWidth(c, ldc, tile, rows, row0, col0, cols, t);
             return;
         }
         for (int r = 0; r < rows; r++, c += ldc, tile += 32)
@@ -64,6 +65,37 @@ internal static unsafe class TileStore512
             if (relu) { v0 = Vector512.Max(v0, Vector512<float>.Zero); v1 = Vector512.Max(v1, Vector512<float>.Zero); }
             Vector512.Store(v0, c);
             Vector512.Store(v1, c + 16);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="LastFullWidth"/> for an N tail of under 32 columns (Winograd's 16-tile products on a 14×14 image are
+    /// all such tails): masked moves for the columns past the tile's edge.
+    /// </summary>
+    private static void LastPartialWidth(float* c, nint ldc, float* tile, int rows, int row0, int col0, int cols, TileContext* t)
+    {
+        bool accumulate = !t->First, relu = t->Activation.Kind == ActivationKind.Relu, two = cols > 16;
+        float* bias = t->BiasKind == BiasKind.PerRow ? t->Bias + row0 : null;
+        float* residual = t->Residual != null ? t->Residual + row0 * t->ResidualStride + col0 : null;
+        nint residualStride = (nint)t->ResidualStride;
+        var mask0 = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(cols)).AsSingle();
+        var mask1 = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(cols - 16)).AsSingle();
+        var zero = Vector512<float>.Zero;
+        for (int r = 0; r < rows; r++, c += ldc, tile += 32)
+        {
+            var v0 = Vector512.Load(tile);
+            var v1 = Vector512.Load(tile + 16);
+            if (accumulate) { v0 += Avx512F.MaskLoad(c, mask0, zero); if (two) v1 += Avx512F.MaskLoad(c + 16, mask1, zero); }
+            if (bias != null) { var b = Vector512.Create(bias[r]); v0 += b; v1 += b; }
+            if (residual != null)
+            {
+                v0 += Avx512F.MaskLoad(residual, mask0, zero);
+                if (two) v1 += Avx512F.MaskLoad(residual + 16, mask1, zero);
+                residual += residualStride;
+            }
+            if (relu) { v0 = Vector512.Max(v0, zero); v1 = Vector512.Max(v1, zero); }
+            Avx512F.MaskStore(c, mask0, v0);
+            if (two) Avx512F.MaskStore(c + 16, mask1, v1);
         }
     }
 
