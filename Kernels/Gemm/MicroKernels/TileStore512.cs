@@ -28,8 +28,7 @@ internal static unsafe class TileStore512
                 }
             return;
         }
-        if (t->Last && t->AlphaIsOne && (!t->First || t->Beta == 0) && t->BiasKind != BiasKind.PerColumn
-            && t->Activation.Kind is ActivationKind.None or ActivationKind.Relu && FastLastStore)
+        if (t->Last && t->AlphaIsOne && (!t->First || t->Beta == 0) && FastLastStore)
         {
             if (cols >= 32) LastFullWidth(c, ldc, tile, rows, row0, col0, t);
             else LastPartialWidth(c, ldc, tile, rows, row0, col0, cols, t);
@@ -43,28 +42,32 @@ internal static unsafe class TileStore512
     internal static bool FastLastStore = true;
 
     /// <summary>
-    /// The last K block of a full-width tile with the common epilogue (a convolution's: per-row bias, residual, ReLU or
-    /// none): the context's fields read once into locals. Through <see cref="Row"/> every vector re-read them from the
-    /// context after each store to C (which might alias it), a dozen loads and branches per vector: a kc = 256 call
-    /// alone ran at 84% of peak that way and 90% this way, ResNet-18's Winograd layer1 (K = 64) 7% faster.
+    /// The last K block of a full-width tile (alpha 1, and C either accumulated from earlier K blocks or not read): the
+    /// context's fields read once into locals, a per-column bias loaded once for all rows. Through <see cref="Row"/> every
+    /// vector re-read them from the context after each store to C (which might alias it), a dozen loads and branches per
+    /// vector: a kc = 256 call alone ran at 84% of peak that way and 90% this way, ResNet-18's Winograd layer1 (K = 64)
+    /// 7% faster.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void LastFullWidth(float* c, nint ldc, float* tile, int rows, int row0, int col0, TileContext* t)
     {
-        bool accumulate = !t->First, relu = t->Activation.Kind == ActivationKind.Relu;
+        bool accumulate = !t->First, columnBias = t->BiasKind == BiasKind.PerColumn;
+        var activation = t->Activation;
         float* bias = t->BiasKind == BiasKind.PerRow ? t->Bias + row0 : null;
+        // A per-column bias (a MatMul's) is the same two vectors for every row.
+        var cb0 = columnBias ? Vector512.Load(t->Bias + col0) : Vector512<float>.Zero;
+        var cb1 = columnBias ? Vector512.Load(t->Bias + col0 + 16) : Vector512<float>.Zero;
         float* residual = t->Residual != null ? t->Residual + row0 * t->ResidualStride + col0 : null;
         nint residualStride = (nint)t->ResidualStride;
         for (int r = 0; r < rows; r++, c += ldc, tile += 32)
         {
-            var v0 = Vector512.Load(tile);
-            var v1 = Vector512.Load(tile + 16);
+            var v0 = Vector512.Load(tile) + cb0;
+            var v1 = Vector512.Load(tile + 16) + cb1;
             if (accumulate) { v0 += Vector512.Load(c); v1 += Vector512.Load(c + 16); }
             if (bias != null) { var b = Vector512.Create(bias[r]); v0 += b; v1 += b; }
             if (residual != null) { v0 += Vector512.Load(residual); v1 += Vector512.Load(residual + 16); residual += residualStride; }
-            if (relu) { v0 = Vector512.Max(v0, Vector512<float>.Zero); v1 = Vector512.Max(v1, Vector512<float>.Zero); }
-            Vector512.Store(v0, c);
-            Vector512.Store(v1, c + 16);
+            Vector512.Store(Activate(v0, activation), c);
+            Vector512.Store(Activate(v1, activation), c + 16);
         }
     }
 
@@ -74,17 +77,21 @@ internal static unsafe class TileStore512
     /// </summary>
     private static void LastPartialWidth(float* c, nint ldc, float* tile, int rows, int row0, int col0, int cols, TileContext* t)
     {
-        bool accumulate = !t->First, relu = t->Activation.Kind == ActivationKind.Relu, two = cols > 16;
+        bool accumulate = !t->First, two = cols > 16;
+        var activation = t->Activation;
         float* bias = t->BiasKind == BiasKind.PerRow ? t->Bias + row0 : null;
         float* residual = t->Residual != null ? t->Residual + row0 * t->ResidualStride + col0 : null;
         nint residualStride = (nint)t->ResidualStride;
         var mask0 = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(cols)).AsSingle();
         var mask1 = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(cols - 16)).AsSingle();
         var zero = Vector512<float>.Zero;
+        bool columnBias = t->BiasKind == BiasKind.PerColumn;
+        var cb0 = columnBias ? Avx512F.MaskLoad(t->Bias + col0, mask0, zero) : zero;
+        var cb1 = columnBias && two ? Avx512F.MaskLoad(t->Bias + col0 + 16, mask1, zero) : zero;
         for (int r = 0; r < rows; r++, c += ldc, tile += 32)
         {
-            var v0 = Vector512.Load(tile);
-            var v1 = Vector512.Load(tile + 16);
+            var v0 = Vector512.Load(tile) + cb0;
+            var v1 = Vector512.Load(tile + 16) + cb1;
             if (accumulate) { v0 += Avx512F.MaskLoad(c, mask0, zero); if (two) v1 += Avx512F.MaskLoad(c + 16, mask1, zero); }
             if (bias != null) { var b = Vector512.Create(bias[r]); v0 += b; v1 += b; }
             if (residual != null)
@@ -93,9 +100,8 @@ internal static unsafe class TileStore512
                 if (two) v1 += Avx512F.MaskLoad(residual + 16, mask1, zero);
                 residual += residualStride;
             }
-            if (relu) { v0 = Vector512.Max(v0, zero); v1 = Vector512.Max(v1, zero); }
-            Avx512F.MaskStore(c, mask0, v0);
-            if (two) Avx512F.MaskStore(c + 16, mask1, v1);
+            Avx512F.MaskStore(c, mask0, Activate(v0, activation));
+            if (two) Avx512F.MaskStore(c + 16, mask1, Activate(v1, activation));
         }
     }
 
