@@ -62,7 +62,6 @@ internal static unsafe class SgemmKernel6x16Avx2
         if (R > 5) { Vector256.Store(c5_0, tile + 80); Vector256.Store(c5_1, tile + 88); }
         // Accumulators go to the stack before the epilogue's calls: otherwise the JIT keeps them in memory
         // across the whole k loop (all vector registers are caller-saved), spilling on every FMA.
-        for (int r = 0; r < R; r++)
-            TileStore256.Row(c + r * ldc, Vector256.Load(tile + r * 16 + 0), Vector256.Load(tile + r * 16 + 8), row0 + r, col0, cols, t);
+        TileStore256.Tile(c, ldc, tile, R, cols, row0, col0, t);
     }
 }
