@@ -19,7 +19,7 @@ internal static unsafe class SgemmKernel12x32Avx512
     public const int PrefetchRows = 8;
 
     /// <param name="a">Packed A slice: kc steps of <paramref name="rows"/> floats.</param>
-    /// <param name="b">Packed B slice of the first 16-column panel: kc steps of 16 floats; the next panel starts at b + bPanelStride.</param>
+    /// <param name="b">Packed B slice of the first 16-column panel: kc steps of 16 floats (<see cref="TileContext.BStep"/> apart); the next panel starts at b + bPanelStride.</param>
     public static void Run(int rows, int cols, float* a, float* b, nint bPanelStride, int kc, float* c, nint ldc, int row0, int col0, TileContext* t)
     {
         if (cols > 16)
@@ -89,6 +89,7 @@ internal static unsafe class SgemmKernel12x32Avx512
         float* nextA = prefetchA ? t->PrefetchA : null;
         float* nextSecond = prefetch ? next + t->PrefetchPanelStride : null;
         int interval = prefetch ? t->PrefetchInterval : 1, countdown = 1;
+        nint bStep = t->BStep;
         float* tile = stackalloc float[12 * 32];
         bool two = TWidth.Value == 2;
         float* bNext = b + bPanelStride;
@@ -126,8 +127,8 @@ internal static unsafe class SgemmKernel12x32Avx512
                 countdown = interval;
                 Sse.Prefetch1(next);
                 Sse.Prefetch1(nextSecond);
-                next += 16;
-                nextSecond += 16;
+                next += bStep;
+                nextSecond += bStep;
             }
             if (prefetchA)
             {
@@ -150,8 +151,8 @@ internal static unsafe class SgemmKernel12x32Avx512
             if (R > 10) { var a10 = Vector512.Create(a[10]); c10_0 = Avx512F.FusedMultiplyAdd(a10, bv0, c10_0); if (two) c10_1 = Avx512F.FusedMultiplyAdd(a10, bv1, c10_1); }
             if (R > 11) { var a11 = Vector512.Create(a[11]); c11_0 = Avx512F.FusedMultiplyAdd(a11, bv0, c11_0); if (two) c11_1 = Avx512F.FusedMultiplyAdd(a11, bv1, c11_1); }
             a += R;
-            b += 16;
-            bNext += 16;
+            b += bStep;
+            bNext += bStep;
         }
         { Vector512.Store(c0_0, tile + 0); Vector512.Store(c0_1, tile + 16); }
         if (R > 1) { Vector512.Store(c1_0, tile + 32); Vector512.Store(c1_1, tile + 48); }

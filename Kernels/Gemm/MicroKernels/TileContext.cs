@@ -26,6 +26,12 @@ internal unsafe struct TileContext
     /// <summary>K steps between prefetches (one line of each panel each time); at least 1.</summary>
     public int PrefetchInterval;
     /// <summary>
+    /// Floats from one k step of a B slice to the next: 16 in a packed panel; the row stride when the AVX-512 kernel
+    /// reads full 32-column slices of a row-major B in place (<see cref="GemmDriver"/>'s short-A case). The second
+    /// 16-column half is then 16 floats on, and the slice's prefetch advances by the same step.
+    /// </summary>
+    public nint BStep;
+    /// <summary>
     /// When not null (and <see cref="Prefetch"/> is null): the A panel slice the next call will read, which a full
     /// 12-row AVX-512 call pulls into L2 one line per k step. The driver sets it on the first B slice of a block when A is a
     /// prepacked weight: each panel's slice is then a separate stream (a whole panel of K apart) that the hardware
@@ -39,6 +45,7 @@ internal unsafe struct TileContext
         Bias = e.Bias; BiasKind = e.Bias == null ? BiasKind.None : e.BiasKind;
         Residual = e.Residual; ResidualStride = e.ResidualStride; Activation = e.Activation;
         PrefetchInterval = 1;
+        BStep = 16;
     }
 
     /// <summary>The scalar store: used by the scalar kernel and by partial vectors of the portable one.</summary>
