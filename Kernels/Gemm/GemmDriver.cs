@@ -129,7 +129,8 @@ internal unsafe struct GemmDriver : IParallelBody
         int colEnd = Math.Min(N, np1 * 16);
         float* scratch = GemmScratch.Get();
         float* aScratch = scratch + GemmScratch.BFloats;
-        float** panels = stackalloc float*[GemmBlocking.McPanels];
+        float** panels = stackalloc float*[InPlaceBPanelsPrepacked];
+        int blockPanels = ReadsBInPlace && APacked != null ? InPlaceBPanelsPrepacked : GemmBlocking.McPanels;
         var ctx = new TileContext(Alpha, Beta, Epilogue);
         int kStep = GemmBlocking.KStep(K), kBlocks = Math.Max(1, Ceil(K, kStep));
         for (int kb = 0; kb < kBlocks; kb++)
@@ -162,9 +163,9 @@ internal unsafe struct GemmDriver : IParallelBody
             // BLIS order: a block of up to McPanels A panels (L2-resident), then for each Nr-column slice of B
             // (kc×Nr, L1-resident) every panel of the block. A B slice streamed from memory — a prepacked weight
             // — is then used by the whole block while it is in L1 instead of being fetched again per panel.
-            for (int mb = mp0; mb < mp1; mb += GemmBlocking.McPanels)
+            for (int mb = mp0; mb < mp1; mb += blockPanels)
             {
-                int mbEnd = Math.Min(mp1, mb + GemmBlocking.McPanels);
+                int mbEnd = Math.Min(mp1, mb + blockPanels);
                 // A prepacked B's next slice is shared out among the block's panels tall enough to prefetch, each taking
                 // kc/full consecutive k steps of both 16-column panels, one line pair every `full` steps: the slice then
                 // streams in evenly over the whole block instead of in a burst during its first call.
@@ -233,7 +234,14 @@ internal unsafe struct GemmDriver : IParallelBody
     /// 128×784×1152 185 → 202, 192×3136×576 172 → 186; with two M blocks or more (256×196×2304, 1024³) it was 1-5% slower.
     /// </summary>
     private readonly bool ReadsBInPlace =>
-        InPlaceB && BPacked == null && !TransB && Kernel.Nr == 32 && Kernel.Isa == Platform.IsaLevel.Avx512 && _mPanels <= InPlaceBPanels;
+        InPlaceB && BPacked == null && !TransB && Kernel.Nr == 32 && Kernel.Isa == Platform.IsaLevel.Avx512
+        && _mPanels <= (APacked != null ? InPlaceBPanelsPrepacked : InPlaceBPanels);
+
+    /// <summary>
+    /// Most panels of a prepacked A for which B is read in place, all of them in one block (no packing scratch to size):
+    /// 256×784×576 179 → 189 GFLOP/s and 256×3136×576 175 → 186 in-process A/B; 256×196×2304 unchanged.
+    /// </summary>
+    internal const int InPlaceBPanelsPrepacked = 24;
 
     /// <summary>Most A panels for which B is read in place (<see cref="ReadsBInPlace"/>).</summary>
     internal const int InPlaceBPanels = GemmBlocking.McPanels;
