@@ -27,7 +27,7 @@ public unsafe class GemmBenchmarks
 
     private int _m, _n, _k;
     private AlignedBuffer? _a, _b, _c;
-    private PackedMatrix? _packedA;
+    private PackedMatrix? _packedA, _packedB;
     private WorkerPool? _pool;
     private CblasProvider? _blas;
 
@@ -41,6 +41,7 @@ public unsafe class GemmBenchmarks
         var rnd = new Random(1);
         _a = Fill((long)_m * _k, rnd); _b = Fill((long)_k * _n, rnd); _c = new AlignedBuffer((long)_m * _n * 4);
         _packedA = Sgemm.PackA(false, _m, _k, _a.Floats, _k);
+        _packedB = Sgemm.PackB(false, _k, _n, _b.Floats, _n);
         _pool = new WorkerPool(Threads);
         CblasProvider.TryLoad(out _blas, out _);
         _blas?.LimitThreads(Threads); // like for like: OpenBLAS would otherwise use every core
@@ -57,6 +58,13 @@ public unsafe class GemmBenchmarks
     [Benchmark(Baseline = true)]
     public void ManagedPackedA() => Sgemm.MultiplyPackedA(_packedA!, _n, _b!.Floats, _n, _c!.Floats, _n, default, _pool!);
 
+    /// <summary>
+    /// Weights (B) prepacked, activations (A) packed on the fly: a MatMul or Gemm node, and the batch-1 fully connected
+    /// shape (1×1000×512), which runs as a GEMV over the packed weights.
+    /// </summary>
+    [Benchmark]
+    public void ManagedPackedB() => Sgemm.MultiplyPacked(_m, _n, _k, 1, _a!.Floats, _k, _packedB!, 0, _c!.Floats, _n, default, _pool!);
+
     /// <summary>Both operands unpacked.</summary>
     [Benchmark]
     public void ManagedUnpacked() => Sgemm.Multiply(false, false, _m, _n, _k, 1, _a!.Floats, _k, _b!.Floats, _n, 0, _c!.Floats, _n, default, _pool!);
@@ -72,7 +80,7 @@ public unsafe class GemmBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _packedA?.Dispose(); _a?.Dispose(); _b?.Dispose(); _c?.Dispose(); _pool?.Dispose(); _blas?.Dispose();
+        _packedA?.Dispose(); _packedB?.Dispose(); _a?.Dispose(); _b?.Dispose(); _c?.Dispose(); _pool?.Dispose(); _blas?.Dispose();
         KernelIsa.Default = KernelIsa.Best;
     }
 }
