@@ -3,6 +3,7 @@ using FastInfer.Kernels.Gemm;
 using FastInfer.Kernels.Memory;
 using FastInfer.Kernels.Platform;
 using FastInfer.Kernels.Threading;
+using FastInfer.Tests.Support;
 using Xunit;
 using static FastInfer.Tests.Kernels.KernelTestUtil;
 
@@ -107,8 +108,12 @@ public unsafe class WinogradTests
         using var ws = new AlignedBuffer(Conv2D.WorkspaceBytes(s, ConvAlgorithm.Winograd));
         using var pool = new WorkerPool(2);
         for (int i = 0; i < 3; i++) Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool, ConvAlgorithm.Winograd);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++) Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool, ConvAlgorithm.Winograd);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Over windows without a garbage collection: one triggered by other test classes can retire this thread's
+        // allocation context mid-window and show as a few KB allocated (AllocationMeter).
+        long bytes = AllocationMeter.MeasureClean(() =>
+        {
+            for (int i = 0; i < 10; i++) Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool, ConvAlgorithm.Winograd);
+        }, attempts: 50);
+        Assert.Equal(0, bytes);
     }
 }
