@@ -477,6 +477,7 @@ public static unsafe class Profiler
         "wbalance" => on => WinogradF43.PartImbalance = on ? 1.05 : 1.15,
         "widenc" => on => GemmDriver.WideNc = on,
         "apf" => on => GemmDriver.PrefetchPrepackedA = on,
+        "wsplit" => on => WinogradF43.VectorGroupedSplit = on,
         "inplaceb" => on => GemmDriver.InPlaceB = on,
         "laststore" => on => FastInfer.Kernels.Gemm.MicroKernels.TileStore512.FastLastStore = on,
         "panels" => on => GemmDriver.BalancePanels = on,

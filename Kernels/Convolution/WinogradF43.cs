@@ -219,6 +219,9 @@ public static unsafe class WinogradF43
     /// <summary>Whether small images group tile rows (<see cref="RowsPerGroup"/>); a switch for the benchmarks' A/B.</summary>
     internal static bool GroupTileRows = true;
 
+    /// <summary>Whether grouped tile rows split their input rows with permutes (else element by element); a switch for A/B.</summary>
+    internal static bool VectorGroupedSplit = true;
+
     /// <summary>Lanes holding a real tile when <paramref name="rows"/> tile rows of <paramref name="tilesX"/> tiles share a vector.</summary>
     private static Vector512<float> GroupLanes(int tilesX, int rows)
     {
@@ -283,23 +286,40 @@ public static unsafe class WinogradF43
             float* plane = X + (long)ci * ih * iw;
             float* phase = stackalloc float[Alpha * 4 * width];
             new Span<float>(phase, Alpha * 4 * width).Clear();
-            for (int g = 0; g < rows; g++)
-                for (int r = 0; r < Alpha; r++)
-                {
-                    int iy = 4 * (ty0 + g) - S.PadTop + r;
-                    if ((uint)iy >= (uint)ih) continue;
-                    float* src = plane + (long)iy * iw;
-                    for (int p = 0; p < 4; p++)
+            if (VectorGroupedSplit && iw + S.PadLeft <= 4 * Lanes)
+            {
+                // Each input row into a zero-margined 64-float row (shifted by padLeft), then split into its column
+                // phases with permutes: 16 lanes per phase at this tile row's slots. The lanes past its slots are
+                // zeros (past the image), and the next tile row's split overwrites them with its own.
+                float* row = stackalloc float[4 * Lanes];
+                new Span<float>(row, 4 * Lanes).Clear();
+                for (int g = 0; g < rows; g++)
+                    for (int r = 0; r < Alpha; r++)
                     {
-                        float* dst = phase + (r * 4 + p) * width + g * slots;
-                        int off = p - S.PadLeft;
-                        for (int t = 0; t < slots; t++)
+                        int iy = 4 * (ty0 + g) - S.PadTop + r;
+                        if ((uint)iy >= (uint)ih) continue;
+                        new ReadOnlySpan<float>(plane + (long)iy * iw, iw).CopyTo(new Span<float>(row + S.PadLeft, iw));
+                        ColumnPhases.Split(row, phase + r * 4 * width + g * slots, width);
+                    }
+            }
+            else
+                for (int g = 0; g < rows; g++)
+                    for (int r = 0; r < Alpha; r++)
+                    {
+                        int iy = 4 * (ty0 + g) - S.PadTop + r;
+                        if ((uint)iy >= (uint)ih) continue;
+                        float* src = plane + (long)iy * iw;
+                        for (int p = 0; p < 4; p++)
                         {
-                            int ix = 4 * t + off;
-                            dst[t] = (uint)ix < (uint)iw ? src[ix] : 0f;
+                            float* dst = phase + (r * 4 + p) * width + g * slots;
+                            int off = p - S.PadLeft;
+                            for (int t = 0; t < slots; t++)
+                            {
+                                int ix = 4 * t + off;
+                                dst[t] = (uint)ix < (uint)iw ? src[ix] : 0f;
+                            }
                         }
                     }
-                }
             var tmp = stackalloc Vector512<float>[Alpha * Alpha];
             var d = stackalloc Vector512<float>[Alpha * Alpha];
             Transform(phase, width, 0, tmp, d);
