@@ -454,14 +454,14 @@ public static unsafe class WinogradF43
                         ColumnPhases.Merge(y[a * 4], y[a * 4 + 1], y[a * 4 + 2], y[a * 4 + 3], yPlane + (long)(4 * ty0 + a) * ow + x0, cols);
                 }
             }
-            int firstRow = 4 * ty0, lastRow = Math.Min(oh, 4 * (ty0 + tileRows));
-            for (int row = firstRow; row < lastRow; row++)
-            {
-                long rowOffset = (long)mo * oh * ow + (long)row * ow;
-                float* dst = Y + rowOffset;
-                if (Residual != null) System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(dst, ow), new ReadOnlySpan<float>(Residual + rowOffset, ow), new Span<float>(dst, ow));
-                ActivationRow.Apply(dst, ow, Activation);
-            }
+            // This item's output rows are contiguous in the plane: one pass over all of them. A pass per row cost a call
+            // per 14 or 28 floats on the small images (per-step A/B, one thread: 28×28 convs 1-4% faster, 14×14 1.3%).
+            int firstRow = 4 * ty0, lastRow = Math.Min(oh, 4 * (ty0 + tileRows)), count = (lastRow - firstRow) * ow;
+            long offset = (long)mo * oh * ow + (long)firstRow * ow;
+            float* block = Y + offset;
+            if (Residual != null)
+                System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(block, count), new ReadOnlySpan<float>(Residual + offset, count), new Span<float>(block, count));
+            ActivationRow.Apply(block, count, Activation);
         }
 
         /// <summary>Aᵀ o A (+ bias) for 16 lanes: <paramref name="y"/>[4a + b] is output row a, column phase b; <paramref name="s"/> holds 24 vectors of scratch.</summary>
