@@ -195,8 +195,9 @@ public static unsafe class Conv2D
             if (Yt2 != null)
                 for (int q = 0; q < Spatial; q++)
                 {
-                    var sum = new Span<float>(Yt + (long)q * Channels + mo0, 16);
-                    System.Numerics.Tensors.TensorPrimitives.Add(sum, new ReadOnlySpan<float>(Yt2 + (long)q * Channels + mo0, 16), sum);
+                    // 16 channels of one pixel: one vector, not a call.
+                    float* sum = Yt + (long)q * Channels + mo0;
+                    System.Runtime.Intrinsics.Vector512.Store(System.Runtime.Intrinsics.Vector512.Load(sum) + System.Runtime.Intrinsics.Vector512.Load(Yt2 + (long)q * Channels + mo0), sum);
                 }
             if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
                 for (; p + 16 <= Spatial; p += 16) PackTranspose.Block16(Yt + (long)p * Channels + mo0, Channels, 16, dst + p, Spatial);
@@ -204,12 +205,13 @@ public static unsafe class Conv2D
             {
                 float* row = dst + (long)t * Spatial;
                 for (int q = p; q < Spatial; q++) row[q] = Yt[(long)q * Channels + mo0 + t];
-                var r = new Span<float>(row, Spatial);
-                if (Bias != null) System.Numerics.Tensors.TensorPrimitives.Add(r, Bias[mo0 + t], r);
-                if (Residual != null)
-                    System.Numerics.Tensors.TensorPrimitives.Add(r, new ReadOnlySpan<float>(Residual + (long)(mo0 + t) * Spatial, Spatial), r);
-                ActivationRow.Apply(row, Spatial, Activation);
+                if (Bias != null) System.Numerics.Tensors.TensorPrimitives.Add(new Span<float>(row, Spatial), Bias[mo0 + t], new Span<float>(row, Spatial));
             }
+            // The 16 channels' planes are contiguous: residual and activation in one pass each, not one per channel.
+            int count = 16 * Spatial;
+            if (Residual != null)
+                System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(dst, count), new ReadOnlySpan<float>(Residual + (long)mo0 * Spatial, count), new Span<float>(dst, count));
+            ActivationRow.Apply(dst, count, Activation);
         }
     }
 
