@@ -129,8 +129,10 @@ internal unsafe struct GemmDriver : IParallelBody
         int colEnd = Math.Min(N, np1 * 16);
         float* scratch = GemmScratch.Get();
         float* aScratch = scratch + GemmScratch.BFloats;
-        float** panels = stackalloc float*[InPlaceBPanelsPrepacked];
-        int blockPanels = ReadsBInPlace && APacked != null ? InPlaceBPanelsPrepacked : GemmBlocking.McPanels;
+        // Decided on the shape, once: B's full slices read in place, and then a prepacked A's panels in one block.
+        bool direct = ReadsBInPlace;
+        int blockPanels = direct && APacked != null ? InPlaceBPanelsPrepacked : GemmBlocking.McPanels;
+        float** panels = stackalloc float*[Math.Max(GemmBlocking.McPanels, InPlaceBPanelsPrepacked)];
         var ctx = new TileContext(Alpha, Beta, Epilogue);
         int kStep = GemmBlocking.KStep(K), kBlocks = Math.Max(1, Ceil(K, kStep));
         for (int kb = 0; kb < kBlocks; kb++)
@@ -140,7 +142,6 @@ internal unsafe struct GemmDriver : IParallelBody
             ctx.Last = kb == kBlocks - 1;
             float* bBase;
             nint bStride;
-            bool direct = ReadsBInPlace;
             if (BPacked != null)
             {
                 long depth = BPackedDepth > 0 ? BPackedDepth : K;
@@ -204,9 +205,10 @@ internal unsafe struct GemmDriver : IParallelBody
                     ctx.PrefetchPanelStride = sliceStride;
                     // A B from memory (a prepacked weight, or one read in place): the block's calls pull the next
                     // slice into L2.
-                    bool nextFull = np + 2 * units <= _n16 && (np + 2 * units) * 16 <= colEnd;
-                    float* nextSlice = (BPacked != null && GemmBlocking.PrefetchPrepackedB && np + units < np1 && np + 2 * units <= _n16)
-                        || (directSlice && np + units < np1 && nextFull) ? bSlice + units * bStride : null;
+                    // (Read in place, only a full next slice: a tail slice is packed when it comes.)
+                    bool hasNext = np + units < np1 && np + 2 * units <= _n16;
+                    bool prefetchNext = (BPacked != null && GemmBlocking.PrefetchPrepackedB) || (directSlice && (np + 2 * units) * 16 <= colEnd);
+                    float* nextSlice = hasNext && prefetchNext ? bSlice + units * bStride : null;
                     bool firstSlice = np == np0 && APacked != null && PrefetchPrepackedA;
                     for (int mp = mb; mp < mbEnd; mp++)
                     {

@@ -14,19 +14,21 @@ public static class LoopTrace
     /// <summary>One loop's timestamps (<see cref="Stopwatch"/> ticks); worker times are 0 when no worker joined.</summary>
     public readonly record struct Loop(int Count, long Opened, long CallerDone, long Closed, int Joined, long WorkerJoined, long WorkerDone);
 
-    private static readonly Loop[] s_loops = new Loop[Capacity];
+    // Allocated by the first Start: every WorkerPool loop reads Enabled, and a session that never traces should not
+    // carry 3.6 MB of records.
+    private static Loop[]? s_loops;
     private static int s_count;
 
     public static bool Enabled { get; private set; }
 
     /// <summary>Clears the record and starts recording.</summary>
-    public static void Start() { s_count = 0; Enabled = true; }
+    public static void Start() { s_loops ??= new Loop[Capacity]; s_count = 0; Enabled = true; }
 
     /// <summary>Stops recording and returns the loops recorded since <see cref="Start"/>.</summary>
-    public static ReadOnlySpan<Loop> Stop() { Enabled = false; return s_loops.AsSpan(0, s_count); }
+    public static ReadOnlySpan<Loop> Stop() { Enabled = false; return s_loops.AsSpan(0, s_loops != null ? s_count : 0); }
 
     internal static void Record(int count, long opened, long callerDone, long closed, int joined, long workerJoined, long workerDone)
     {
-        if (s_count < Capacity) s_loops[s_count++] = new Loop(count, opened, callerDone, closed, joined, joined > 0 ? workerJoined : 0, joined > 0 ? workerDone : 0);
+        if (s_loops != null && s_count < Capacity) s_loops[s_count++] = new Loop(count, opened, callerDone, closed, joined, joined > 0 ? workerJoined : 0, joined > 0 ? workerDone : 0);
     }
 }

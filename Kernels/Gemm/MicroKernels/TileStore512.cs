@@ -38,7 +38,10 @@ internal static unsafe class TileStore512
             Row(c, Vector512.Load(tile), Vector512.Load(tile + 16), row0 + r, col0, cols, t);
     }
 
-    /// <summary>Whether full-width last stores take <see cref="LastFullWidth"/>; a switch for the benchmarks' A/B.</summary>
+    /// <summary>
+    /// Whether last-block stores with alpha 1 take <see cref="LastFullWidth"/> / <see cref="LastPartialWidth"/> (and
+    /// <see cref="TileStore256.Tile"/> its own); a switch for the benchmarks' A/B.
+    /// </summary>
     internal static bool FastLastStore = true;
 
     /// <summary>
