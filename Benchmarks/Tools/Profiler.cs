@@ -126,6 +126,9 @@ public static unsafe class Profiler
         using var pool = new WorkerPool(threads);
         double total = 0, totalMin = 0, totalFlops = 0;
         string? only = Environment.GetEnvironmentVariable("FASTINFER_PROFILE_LAYER"); // a name fragment: profile that layer alone
+        // FASTINFER_PROFILE_COLD=1: every thread reads 64 MiB before each run, so the layer's weights and buffers come
+        // from memory as they do inside a whole model (whose 47 MB of weights do not stay in cache between uses).
+        using var flush = Environment.GetEnvironmentVariable("FASTINFER_PROFILE_COLD") == "1" ? new AlignedBuffer(64L << 20) : null;
         foreach (var (name, s) in ResNet18Layers.All())
         {
             if (only != null && !name.Contains(only, StringComparison.Ordinal)) continue;
@@ -135,6 +138,7 @@ public static unsafe class Profiler
             WarmUp(() => layer.Run(pool));
             for (int r = 0; r < reps; r++)
             {
+                if (flush != null) Flush(flush, pool);
                 var sw = Stopwatch.StartNew();
                 layer.Run(pool);
                 t.Add(sw.Elapsed.TotalSeconds);
@@ -145,6 +149,27 @@ public static unsafe class Profiler
             Console.WriteLine($"{label,-34} p50 {med * 1e3,7:F3} ms  min {min * 1e3,7:F3} ms {f / min,6:F1} GFLOP/s at min ({100 * f / min / peak / threads:F0}% of peak)");
         }
         Console.WriteLine($"sum of convs t={threads}: p50 {total * 1e3:F2} ms, min {totalMin * 1e3:F2} ms, {totalFlops / totalMin:F1} GFLOP/s nominal at min");
+    }
+
+    /// <summary>Evicts the caches of every pool thread: each reads a 64 MiB buffer (a line per 64 bytes).</summary>
+    private static void Flush(AlignedBuffer buffer, WorkerPool pool)
+    {
+        var body = new FlushBody { Start = buffer.Floats, Floats = buffer.ByteLength / sizeof(float) };
+        pool.For(pool.Concurrency, ref body);
+    }
+
+    private unsafe struct FlushBody : IParallelBody
+    {
+        public float* Start;
+        public long Floats;
+        public float Sink;
+
+        public void Invoke(int i)
+        {
+            float s = 0;
+            for (long j = 0; j < Floats; j += 16) s += Start[j];
+            Sink = s;
+        }
     }
 
     public static void Steps(int threads, int reps)
@@ -247,7 +272,7 @@ public static unsafe class Profiler
 
     /// <summary>
     /// An in-process A/B of one kernel switch on a whole model (FASTINFER_AB=prefetch: a prepacked B's next slice
-    /// prefetched; wgroup: Winograd's small-image tile-row grouping; chunks: 1 pool chunk per thread, off = 4):
+    /// prefetched; wgroup: Winograd's small-image tile-row grouping; steal: the pool's work stealing):
     /// runs alternate between the settings, so the machine's slow drifts hit both alike; medians of each. With
     /// FASTINFER_AB_STEPS=1 every step of the plan is timed under both settings instead (a per-step A/B).
     /// </summary>
@@ -359,6 +384,7 @@ public static unsafe class Profiler
     {
         string only = Environment.GetEnvironmentVariable("FASTINFER_PROFILE_LAYER") ?? "layer1.0";
         var (name, s) = ResNet18Layers.All().First(l => l.Name.Contains(only));
+        double[] last = [];
         double RunOn(int threadCount)
         {
             var times = new double[threadCount];
@@ -379,10 +405,15 @@ public static unsafe class Profiler
             })).ToArray();
             foreach (var th in ths) th.Start();
             foreach (var th in ths) th.Join();
+            last = times;
             return times.Average();
         }
         for (int k = 0; k < 3; k++)
-            Console.WriteLine($"{name}: alone p50 {RunOn(1):F3} ms, two at once p50 {RunOn(2):F3} ms each");
+        {
+            double alone = RunOn(1), twin = RunOn(2);
+            // Each thread's own p50 too: a gap between them means one vCPU runs slower while both are busy.
+            Console.WriteLine($"{name}: alone p50 {alone:F3} ms, two at once p50 {twin:F3} ms each ({string.Join(" / ", last.Select(t => t.ToString("F3")))})");
+        }
     }
 
     /// <summary>ResNet-18's 3×3 stride-2 max pool (64 planes, 112 → 56) alone, p50 of repeated runs.</summary>
@@ -462,7 +493,7 @@ public static unsafe class Profiler
     {
         "wgroup" => on => WinogradF43.GroupTileRows = on,
         "stemphase" => on => DirectSmallConv.SplitPhases = on,
-        "chunks" => on => WorkerPool.ChunksPerThread = on ? 1 : 4,
+        "steal" => on => WorkerPool.Steal = on,
         "msplit" => on => GemmDriver.BalanceSplit = on,
         "wparts" => on => WinogradF43.SplitByParts = on,
         "bands" => on => Conv2D.SplitByBands = on,

@@ -17,10 +17,13 @@ namespace FastInfer.Kernels.Threading;
 /// The caller waits only for workers that joined the loop before it closed it, so a worker the OS has not
 /// scheduled yet (an oversubscribed machine) costs nothing: the caller runs the remaining indices itself.
 ///
-/// Indices are handed out in contiguous chunks (one per thread), not one at a time: a loop over a
-/// thousand small items (a Winograd transform row, a pooling plane) would otherwise pay a cross-core atomic per
-/// item, and neighbouring items — which often write neighbouring bytes of one cache line — would alternate
-/// between cores. The counters each sit on their own cache line for the same reason.
+/// Each thread owns a contiguous range of the indices (an even share) and takes them from its front, one at a
+/// time, with an atomic on a cache line no other thread touches while it has work: a loop over a thousand small
+/// items (a Winograd transform row, a pooling plane) pays no cross-core traffic per item, and neighbouring items —
+/// which often write neighbouring bytes of one cache line — stay on one core. A thread whose range runs out steals
+/// the back half of another's remaining range and makes it its own (work stealing): this host's two vCPUs often run
+/// at different speeds while both are busy (one 15-40% slower, either one, for minutes), and a fixed half each left
+/// the faster one idle for 5-9% of a two-thread ResNet-18 run.
 ///
 /// One loop runs at a time. A loop started while another is in flight — from another thread, or nested
 /// inside a body — runs serially on its caller (the busy flag is not re-entrant, unlike a Monitor, so a
@@ -33,14 +36,11 @@ public sealed unsafe class WorkerPool : IDisposable
     public static WorkerPool Serial { get; } = new(1);
 
     /// <summary>
-    /// Chunks handed out per thread and loop: each thread takes one contiguous share, so a loop costs one cross-core
-    /// atomic per thread and its items' neighbouring bytes stay on one core. In-process A/B on ResNet-18 at 2 threads
-    /// (profile ab, FASTINFER_AB=chunks, this host's vCPUs far apart): 1 chunk 14.30-14.60 ms against 4 chunks
-    /// 14.85-15.15 ms and 2 chunks 14.71-14.84 ms; MiniLM the same (11.98 ms both). 16 chunks had measured ~4% slower
-    /// than 4. A thread that finishes early still takes a share its partner has not started. A field so benchmarks can
-    /// A/B it.
+    /// Whether a thread whose own range is done steals from the others' (<see cref="StealFrom"/>). Off: every thread
+    /// runs exactly its own share, and only the share of a worker that has not joined is taken (whole) by another. In-process A/B on
+    /// ResNet-18 at 2 threads: see Kernels/README.md. A field so benchmarks can A/B it.
     /// </summary>
-    internal static int ChunksPerThread = 1;
+    internal static bool Steal = true;
 
     private static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 200 µs of idle spinning
 
@@ -52,9 +52,8 @@ public sealed unsafe class WorkerPool : IDisposable
     // The loop in flight; written by the dispatcher before it bumps _generation.
     private void* _body;
     private delegate*<void*, int, void> _invoke;
-    private int _count;
-    private int _chunk;
-    private PaddedInt _next;       // first index not yet handed out
+    private readonly PaddedRange[] _ranges; // per thread slot (the caller is slot 0): the indices it has yet to take
+    private volatile bool _stop;            // a body threw: hand out nothing more
     private PaddedInt _gate;       // ≥ 0: the loop in flight is open and this many workers joined it; −1: closed
     private PaddedInt _finished;   // joined workers that are done with the loop in flight
     private PaddedInt _generation; // bumped once per loop; idle workers poll it
@@ -69,6 +68,7 @@ public sealed unsafe class WorkerPool : IDisposable
         Concurrency = concurrency;
         _gate.Value = -1;
         _workers = new Thread[concurrency - 1];
+        _ranges = new PaddedRange[concurrency];
         for (int i = 0; i < _workers.Length; i++)
         {
             _workers[i] = new Thread(WorkerLoop) { IsBackground = true, Name = $"FastInfer worker {i + 1}" };
@@ -95,9 +95,10 @@ public sealed unsafe class WorkerPool : IDisposable
             _error = null;
             _body = Unsafe.AsPointer(ref body);
             _invoke = &Invoke<T>;
-            _count = count;
-            _chunk = Math.Max(1, count / (ChunksPerThread * Concurrency));
-            _next.Value = 0;
+            _stop = false;
+            // Even shares, the caller's first: a worker that joins late finds the caller already busy on index 0.
+            for (int t = 0; t < Concurrency; t++)
+                _ranges[t].Value = PaddedRange.Pack((int)((long)count * t / Concurrency), (int)((long)count * (t + 1) / Concurrency));
             _finished.Value = 0;
             Volatile.Write(ref _gate.Value, 0); // open: workers may join from now on
             Interlocked.Increment(ref _generation.Value); // full fence: the fields above are visible to any worker that sees it
@@ -107,17 +108,12 @@ public sealed unsafe class WorkerPool : IDisposable
             long opened = LoopTrace.Enabled ? Stopwatch.GetTimestamp() : 0;
             try
             {
-                int start, chunk = _chunk;
-                while ((start = Interlocked.Add(ref _next.Value, chunk) - chunk) < count)
-                {
-                    int end = Math.Min(count, start + chunk);
-                    for (int i = start; i < end; i++) body.Invoke(i);
-                }
+                while (TakeNext(0, out int i)) body.Invoke(i);
             }
             catch (Exception e)
             {
                 Interlocked.CompareExchange(ref _error, e, null);
-                Volatile.Write(ref _next.Value, count); // stop handing out indices
+                _stop = true; // stop handing out indices
             }
 
             // Close the loop: a worker that has not joined yet (descheduled, or still waking) never will, so the
@@ -169,22 +165,17 @@ public sealed unsafe class WorkerPool : IDisposable
                 idleSince = Stopwatch.GetTimestamp();
             }
             seen = Volatile.Read(ref _generation.Value);
-            if (!TryJoin()) continue;
+            if (!TryJoin(out int slot)) continue;
             if (LoopTrace.Enabled) _workerJoined = Stopwatch.GetTimestamp();
-            int count = _count, chunk = _chunk, start;
             try
             {
-                while ((start = Interlocked.Add(ref _next.Value, chunk) - chunk) < count)
-                {
-                    int end = Math.Min(count, start + chunk);
-                    for (int i = start; i < end; i++) _invoke(_body, i);
-                }
+                while (TakeNext(slot, out int i)) _invoke(_body, i);
             }
             catch (Exception e)
             {
                 // Reported to the caller; an unhandled exception here would kill the process.
                 Interlocked.CompareExchange(ref _error, e, null);
-                Volatile.Write(ref _next.Value, count);
+                _stop = true;
             }
             if (LoopTrace.Enabled) _workerDone = Stopwatch.GetTimestamp();
             Interlocked.Increment(ref _finished.Value);
@@ -192,18 +183,72 @@ public sealed unsafe class WorkerPool : IDisposable
     }
 
     /// <summary>
-    /// Joins the open loop (counted in <see cref="_gate"/>), or returns false when it is already closed. A worker
-    /// that joins a newer loop than the one it woke for simply works on that one: its fields were published
-    /// before the gate opened.
+    /// Joins the open loop (counted in <see cref="_gate"/>) and returns the joiner's range slot (1, 2, … in join
+    /// order), or returns false when the loop is already closed. A worker that joins a newer loop than the one it woke
+    /// for simply works on that one: its fields were published before the gate opened.
     /// </summary>
-    private bool TryJoin()
+    private bool TryJoin(out int slot)
     {
         while (true)
         {
             int v = Volatile.Read(ref _gate.Value);
+            slot = v + 1;
             if (v < 0) return false;
             if (Interlocked.CompareExchange(ref _gate.Value, v + 1, v) == v) return true;
         }
+    }
+
+    /// <summary>
+    /// The next index for the thread in <paramref name="slot"/>: the front of its own range, or, once that is empty,
+    /// of the back half it steals from another thread's. False when every range is empty (or a body threw).
+    /// </summary>
+    private bool TakeNext(int slot, out int index)
+    {
+        ref long own = ref _ranges[slot].Value;
+        while (!_stop)
+        {
+            long r = Volatile.Read(ref own);
+            var (lo, hi) = PaddedRange.Unpack(r);
+            if (lo < hi)
+            {
+                if (Interlocked.CompareExchange(ref own, PaddedRange.Pack(lo + 1, hi), r) == r) { index = lo; return true; }
+                continue; // a thief took the back half meanwhile
+            }
+            if (!StealFrom(slot, ref own)) break;
+        }
+        index = -1;
+        return false;
+    }
+
+    /// <summary>
+    /// Moves the back half (rounded up) of another slot's remaining range into this thread's empty range; false when
+    /// every other range is empty. Only this thread writes its own range while it is empty (a thief skips an empty
+    /// range), and a range never returns to an earlier value (indices are taken once), so the compare-exchanges need
+    /// no version tag.
+    /// </summary>
+    private bool StealFrom(int slot, ref long own)
+    {
+        int joined = Volatile.Read(ref _gate.Value);
+        for (int k = 1; k < Concurrency; k++)
+        {
+            int v = (slot + k) % Concurrency;
+            // Stealing off: only the share of a slot no worker has joined for (yet), taken whole.
+            if (!Steal && v <= joined) continue;
+            ref long victim = ref _ranges[v].Value;
+            while (true)
+            {
+                long r = Volatile.Read(ref victim);
+                var (lo, hi) = PaddedRange.Unpack(r);
+                if (lo >= hi) break;
+                int mid = Steal ? hi - (hi - lo + 1) / 2 : lo;
+                if (Interlocked.CompareExchange(ref victim, PaddedRange.Pack(lo, mid), r) == r)
+                {
+                    Volatile.Write(ref own, PaddedRange.Pack(mid, hi));
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     public void Dispose()
@@ -222,4 +267,15 @@ public sealed unsafe class WorkerPool : IDisposable
 internal struct PaddedInt
 {
     [FieldOffset(64)] public int Value;
+}
+
+/// <summary>A thread's range of loop indices, [lo, hi) packed in one long, alone on its cache line.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 128)]
+internal struct PaddedRange
+{
+    [FieldOffset(64)] public long Value;
+
+    public static long Pack(int lo, int hi) => (long)(uint)lo | (long)hi << 32;
+
+    public static (int Lo, int Hi) Unpack(long r) => ((int)r, (int)(r >> 32));
 }
