@@ -184,8 +184,11 @@ public sealed unsafe class WorkerPool : IDisposable
 
     /// <summary>
     /// Joins the open loop (counted in <see cref="_gate"/>) and returns the joiner's range slot (1, 2, … in join
-    /// order), or returns false when the loop is already closed. A worker that joins a newer loop than the one it woke
-    /// for simply works on that one: its fields were published before the gate opened.
+    /// order), or returns false when the loop is already closed or every slot is taken. A worker that joins a newer
+    /// loop than the one it woke for simply works on that one: its fields were published before the gate opened. It
+    /// may then, done with its share, see the generation move past the one it woke for and come back to the same loop
+    /// while it is still open: a join past the last slot is refused (slots are unique per join, so no two threads
+    /// ever own one).
     /// </summary>
     private bool TryJoin(out int slot)
     {
@@ -193,7 +196,7 @@ public sealed unsafe class WorkerPool : IDisposable
         {
             int v = Volatile.Read(ref _gate.Value);
             slot = v + 1;
-            if (v < 0) return false;
+            if (v < 0 || slot >= Concurrency) return false;
             if (Interlocked.CompareExchange(ref _gate.Value, v + 1, v) == v) return true;
         }
     }

@@ -102,4 +102,27 @@ public class WorkerPoolStealingTests
             Assert.All(body.Hits, h => Assert.Equal(1, h));
         }
     }
+
+    /// <summary>
+    /// Back-to-back tiny loops: a worker that woke late for one loop can join the next while it is still open, finish,
+    /// see the generation move on and try to join the same loop again; that second join once took a share slot past
+    /// the pool's threads (an index out of range on the worker, rethrown here).
+    /// </summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void ManyTinyLoopsBackToBackNeverJoinOneLoopTwice(int threads)
+    {
+        // More threads than this machine's cores: workers are preempted between seeing a loop and joining it.
+        using var pool = new WorkerPool(threads);
+        var body = new CountBody { Hits = new int[threads + 1] };
+        for (int loop = 0; loop < 100_000; loop++)
+        {
+            int count = threads + loop % 2;
+            Array.Clear(body.Hits);
+            pool.For(count, ref body);
+            for (int i = 0; i < count; i++) Assert.Equal(1, body.Hits[i]);
+        }
+    }
 }
