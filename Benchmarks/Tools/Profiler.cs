@@ -494,6 +494,7 @@ public static unsafe class Profiler
         "wgroup" => on => WinogradF43.GroupTileRows = on,
         "stemphase" => on => DirectSmallConv.SplitPhases = on,
         "steal" => on => WorkerPool.Steal = on,
+        "coltail" => on => FastInfer.Kernels.Gemm.MicroKernels.SgemmColumnTailAvx512.Enabled = on,
         "msplit" => on => GemmDriver.BalanceSplit = on,
         "wparts" => on => WinogradF43.SplitByParts = on,
         "bands" => on => Conv2D.SplitByBands = on,

@@ -8,7 +8,7 @@ namespace FastInfer.Kernels.Gemm.MicroKernels;
 /// SGEMM micro-kernel, AVX-512 F: a 12×32 tile of C in 24 zmm accumulators (+2 B vectors and a broadcast:
 /// 27 of 32 registers), one FMA per accumulator per k. Generic over the row count, so M tails (1–11 rows)
 /// and the 16-column N tail get their own register-blocked instantiations; partial columns use masked
-/// loads/stores. The epilogue is applied while the tile is in registers.
+/// loads/stores, and tails of up to 8 columns go to <see cref="SgemmColumnTailAvx512"/>. The epilogue is applied while the tile is in registers.
 /// </summary>
 internal static unsafe class SgemmKernel12x32Avx512
 {
@@ -22,6 +22,14 @@ internal static unsafe class SgemmKernel12x32Avx512
     /// <param name="b">Packed B slice of the first 16-column panel: kc steps of 16 floats (<see cref="TileContext.BStep"/> apart); the next panel starts at b + bPanelStride.</param>
     public static void Run(int rows, int cols, float* a, float* b, nint bPanelStride, int kc, float* c, nint ldc, int row0, int col0, TileContext* t)
     {
+        if (cols > 16 && cols - 16 <= SgemmColumnTailAvx512.MaxCols && SgemmColumnTailAvx512.Enabled && t->Prefetch == null)
+        {
+            // 17-24 columns (a 49-tile Winograd product's tail): 16 on the 16-wide tile and the rest by columns, 12 + 8
+            // FMAs per k step at most instead of the 32-wide tile's 24.
+            NarrowTile(rows, 16, a, b, bPanelStride, kc, c, ldc, row0, col0, t);
+            SgemmColumnTailAvx512.Run(rows, cols - 16, a, b + bPanelStride, kc, c + 16, ldc, row0, col0 + 16, t);
+            return;
+        }
         if (cols > 16)
         {
             if (rows >= PrefetchRows && t->Prefetch != null)
@@ -53,6 +61,17 @@ internal static unsafe class SgemmKernel12x32Avx512
             }
             return;
         }
+        if (cols <= SgemmColumnTailAvx512.MaxCols && SgemmColumnTailAvx512.Enabled)
+        {
+            SgemmColumnTailAvx512.Run(rows, cols, a, b, kc, c, ldc, row0, col0, t);
+            return;
+        }
+        NarrowTile(rows, cols, a, b, bPanelStride, kc, c, ldc, row0, col0, t);
+    }
+
+    /// <summary>A tile of up to 16 columns: one B vector per k step.</summary>
+    private static void NarrowTile(int rows, int cols, float* a, float* b, nint bPanelStride, int kc, float* c, nint ldc, int row0, int col0, TileContext* t)
+    {
         switch (rows)
         {
             case 1: Tile<R1, Narrow, NoPrefetch>(a, b, bPanelStride, kc, c, ldc, row0, col0, cols, t); return;
