@@ -316,12 +316,9 @@ public static unsafe class Profiler
         var set = AbSwitch(which);
         using var pool = new WorkerPool(threads);
         var shapes = new[] { (1024, 1024, 1024), (256, 256, 256), (2048, 2048, 2048), (64, 12544, 147), (64, 3136, 576), (128, 784, 1152), (256, 196, 2304), (512, 49, 4608), (128, 1536, 384) };
-        // FASTINFER_GEMM_SHAPE=M,N,K measures that one shape only.
+        // FASTINFER_GEMM_SHAPE=M,N,K[;M,N,K...] measures those shapes only.
         if (Environment.GetEnvironmentVariable("FASTINFER_GEMM_SHAPE") is { } only)
-        {
-            var d = only.Split(',').Select(int.Parse).ToArray();
-            shapes = [(d[0], d[1], d[2])];
-        }
+            shapes = only.Split(';').Select(t => t.Split(',').Select(int.Parse).ToArray()).Select(d => (d[0], d[1], d[2])).ToArray();
         foreach (var (m, n, k) in shapes)
         {
             var rnd = new Random(1);
