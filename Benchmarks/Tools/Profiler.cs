@@ -491,6 +491,7 @@ public static unsafe class Profiler
         "wgroup" => on => WinogradF43.GroupTileRows = on,
         "stemphase" => on => DirectSmallConv.SplitPhases = on,
         "steal" => on => WorkerPool.Steal = on,
+        "tilechan" => on => DirectTileConv.ChannelSplitRatio = on ? ChannelRatioOn : 0,
         "coltail" => on => FastInfer.Kernels.Gemm.MicroKernels.SgemmColumnTailAvx512.Enabled = on,
         "msplit" => on => GemmDriver.BalanceSplit = on,
         "wparts" => on => WinogradF43.SplitByParts = on,
@@ -515,6 +516,7 @@ public static unsafe class Profiler
     };
 
     private static readonly int PackAhead = GemmPacking.PrefetchRowsAhead;
+    private static readonly double ChannelRatioOn = double.TryParse(Environment.GetEnvironmentVariable("FASTINFER_CHANNEL_RATIO"), out double r) ? r : 2;
 
     private static string ResNetPath => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages",
             "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");

@@ -16,7 +16,8 @@ namespace FastInfer.Kernels.Convolution;
 /// matrix and no packing: im2col + GEMM wrote K·P floats, packed them again, and reached ≈ 176 GFLOP/s on layer2.0's
 /// product, where this loop is the GEMM micro-kernel's own shape (MLAS's NCHWc kernel works the same way). A tile's
 /// results go to a pixel-major Yᵀ in per-thread scratch and are transposed back to NCHW per band.
-/// Parallel over bands of output rows, one per thread, each padding its own input rows: bit-identical for any thread count.
+/// Parallel over bands of output rows, one per thread, each padding its own input rows, or, where the filters far
+/// outweigh the input, over parts of the output channels (<see cref="ChannelParts"/>): bit-identical for any thread count.
 /// </summary>
 public static unsafe class DirectTileConv
 {
@@ -38,31 +39,54 @@ public static unsafe class DirectTileConv
     public static void Run(in ConvShape s, ConvWeights weights, float* x, float* y, float* residual, Activation activation, WorkerPool pool)
     {
         var taps = weights.TapBlocks ?? throw new InvalidOperationException("ConvWeights.PrepareTapBlocks was not called for this convolution.");
-        int bands = Math.Max(1, Math.Min(pool.Concurrency, s.OutHeight));
+        int paddedWidth = s.InWidth + s.PadLeft + s.PadRight;
+        int channelParts = ChannelParts(s, pool.Concurrency, paddedWidth);
+        int bands = Math.Max(1, Math.Min(pool.Concurrency / channelParts, s.OutHeight));
         var body = new BandBody
         {
             S = s, X = x, Y = y, Residual = residual, Taps = taps.Floats, Bias = weights.Bias != null ? weights.Bias.Floats : null,
-            Activation = activation, Bands = bands, PaddedWidth = s.InWidth + s.PadLeft + s.PadRight,
+            Activation = activation, Bands = bands, ChannelParts = channelParts, PaddedWidth = paddedWidth,
         };
+        int items = bands * channelParts;
         for (int n = 0; n < s.Batch; n++)
         {
             body.Image = n;
-            if (bands > 1) ThreadScratch.For(pool, bands, ref body, body.ScratchFloats((s.OutHeight + bands - 1) / bands));
+            if (items > 1) ThreadScratch.For(pool, items, ref body, body.ScratchFloats((s.OutHeight + bands - 1) / bands));
             else body.Invoke(0);
         }
     }
+
+    /// <summary>
+    /// Parts the output channels are split into: one per thread when the filters outweigh the padded input by
+    /// <see cref="ChannelSplitRatio"/> (ResNet's layer4.0: 4.7 MB of filters, 0.26 MB of input; layer3.0: 1.2 and 0.46), else 1 (bands of rows).
+    /// In bands every thread streams all the filters from memory; split by channels each streams its share and pads
+    /// the whole (small) input.
+    /// </summary>
+    private static int ChannelParts(in ConvShape s, int threads, int paddedWidth)
+    {
+        if (threads < 2 || ChannelSplitRatio <= 0) return 1;
+        long filterBytes = (long)s.KernelSize * s.OutChannels * sizeof(float);
+        long inputBytes = (long)s.InChannels * (s.InHeight + s.PadTop + s.PadBottom) * paddedWidth * sizeof(float);
+        int blocks = s.OutChannels / ChannelBlock;
+        return filterBytes >= ChannelSplitRatio * inputBytes && blocks >= threads ? threads : 1;
+    }
+
+    /// <summary>Filter bytes per padded input byte from which threads split the channels (0: never). A field for A/B runs.</summary>
+    internal static double ChannelSplitRatio = 2;
 
     private struct BandBody : IParallelBody
     {
         public ConvShape S;
         public float* X, Y, Residual, Taps, Bias;
         public Activation Activation;
-        public int Bands, Image, PaddedWidth;
+        public int Bands, ChannelParts, Image, PaddedWidth;
 
         [SkipLocalsInit]
-        public void Invoke(int band)
+        public void Invoke(int item)
         {
             var s = S;
+            int band = item / ChannelParts, part = item - band * ChannelParts, blocks = s.OutChannels / ChannelBlock;
+            int cLo = blocks * part / ChannelParts * ChannelBlock, cHi = blocks * (part + 1) / ChannelParts * ChannelBlock;
             int oy0 = (int)((long)s.OutHeight * band / Bands), oy1 = (int)((long)s.OutHeight * (band + 1) / Bands);
             if (oy0 >= oy1) return;
             int ow = s.OutWidth, m = s.OutChannels, pw = PaddedWidth;
@@ -75,7 +99,7 @@ public static unsafe class DirectTileConv
             int* bases = stackalloc int[TilePixels];
             bool activateInTile = Residual == null;
             long blockFloats = (long)s.KernelSize * ChannelBlock;
-            for (int c0 = 0; c0 < m; c0 += ChannelBlock)
+            for (int c0 = cLo; c0 < cHi; c0 += ChannelBlock)
             {
                 float* bias = Bias != null ? Bias + c0 : null;
                 for (int p = 0; p < pixels; p += TilePixels)
@@ -101,7 +125,7 @@ public static unsafe class DirectTileConv
                         for (int i = 0; i < count; i++) ActivationRow.Apply(dst + (long)i * m, ChannelBlock, Activation);
                 }
             }
-            Back(yt, pixels, oy0 * ow, activateInTile);
+            Back(yt, pixels, oy0 * ow, cLo, cHi, activateInTile);
         }
 
         /// <summary>Scratch for a band of <paramref name="outRows"/> output rows: its padded input rows, then its Yᵀ.</summary>
@@ -111,14 +135,17 @@ public static unsafe class DirectTileConv
             return padFloats + (long)outRows * S.OutWidth * S.OutChannels;
         }
 
-        /// <summary>Yᵀ[pixels × M] of the band back to Y[M][OH·OW] from pixel p0, then the residual and activation if not applied yet.</summary>
-        private readonly void Back(float* yt, int pixels, int p0, bool activated)
+        /// <summary>
+        /// Channels [cLo, cHi) of the band's Yᵀ[pixels × M] back to Y[M][OH·OW] from pixel p0, then the residual and
+        /// activation if not applied yet.
+        /// </summary>
+        private readonly void Back(float* yt, int pixels, int p0, int cLo, int cHi, bool activated)
         {
             int m = S.OutChannels;
             long planeSize = (long)S.OutHeight * S.OutWidth;
             float* y = Y + (long)Image * m * planeSize + p0;
             float* res = Residual != null ? Residual + (long)Image * m * planeSize + p0 : null;
-            for (int c0 = 0; c0 < m; c0 += 16)
+            for (int c0 = cLo; c0 < cHi; c0 += 16)
             {
                 int q = 0;
                 for (; q + 16 <= pixels; q += 16) PackTranspose.Block16(yt + (long)q * m + c0, m, 16, y + c0 * planeSize + q, planeSize);

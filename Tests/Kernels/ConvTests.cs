@@ -187,7 +187,8 @@ public unsafe class ConvTests
     /// <summary>
     /// The direct 6-pixel × 64-channel tiles against the scalar reference: stride 2 and 1, asymmetric and no padding,
     /// 5×5 and 1×3 kernels, a pixel count that leaves tails of 1 to 5, 128 channels (two blocks), a batch, fused bias,
-    /// residual and ReLU; then one and two threads bit for bit.
+    /// residual and ReLU, filters that outweigh the input (split by channels at two threads); then one and two threads
+    /// bit for bit.
     /// </summary>
     [Theory]
     [InlineData(1)]
@@ -204,6 +205,8 @@ public unsafe class ConvTests
             Shape(16, 20, 21, 64, 5, stride: 2, pad: 2) with { PadBottom = 0, PadRight = 1 },
             Shape(20, 13, 11, 128, 3, pad: 0),
             Shape(16, 15, 14, 64, 1, kw: 3, pad: 0),
+            // Filters 5.8× the padded input: at two threads split by output channels (four blocks), not by rows.
+            Shape(64, 18, 18, 256, 3, stride: 2, pad: 1, batch: 2),
         ];
         foreach (var s in shapes)
         {
