@@ -96,6 +96,9 @@ internal unsafe struct GemmDriver : IParallelBody
     /// <summary>Whether an A packed on the fly gets the wide N block. A field for A/B runs.</summary>
     internal static bool WideNc = true;
 
+    /// <summary>Whether a prepacked B's first slice of the next K block is prefetched by the last slice of this one. A field for A/B runs.</summary>
+    internal static bool PrefetchNextKBlock = true;
+
     /// <summary>Whether a prepacked A's next panel is prefetched (<see cref="TileContext.PrefetchA"/>). A field for A/B runs.</summary>
     internal static bool PrefetchPrepackedA = true;
 
@@ -209,6 +212,11 @@ internal unsafe struct GemmDriver : IParallelBody
                     bool hasNext = np + units < np1 && np + 2 * units <= _n16;
                     bool prefetchNext = (BPacked != null && GemmBlocking.PrefetchPrepackedB) || (directSlice && (np + 2 * units) * 16 <= colEnd);
                     float* nextSlice = hasNext && prefetchNext ? bSlice + units * bStride : null;
+                    // The last slice of a K block pulls in the task's first slice of the next K block: a prepacked weight
+                    // streaming from memory would otherwise start every K block with a slice nobody prefetched.
+                    if (nextSlice == null && BPacked != null && GemmBlocking.PrefetchPrepackedB && PrefetchNextKBlock
+                        && np + units >= np1 && mbEnd == mp1 && kb + 1 < kBlocks && np0 + 2 * units <= _n16)
+                        nextSlice = BPacked + (long)np0 * 16 * (BPackedDepth > 0 ? BPackedDepth : K) + (long)(k0 + kStep) * 16;
                     bool firstSlice = np == np0 && APacked != null && PrefetchPrepackedA;
                     for (int mp = mb; mp < mbEnd; mp++)
                     {
