@@ -25,7 +25,8 @@ internal static unsafe class SgemmKernel12x32Avx512
         if (cols > 16 && cols - 16 <= SgemmColumnTailAvx512.MaxCols && SgemmColumnTailAvx512.Enabled && t->Prefetch == null)
         {
             // 17-24 columns (a 49-tile Winograd product's tail): 16 on the 16-wide tile and the rest by columns, 12 + 8
-            // FMAs per k step at most instead of the 32-wide tile's 24.
+            // FMAs per k step at most instead of the 32-wide tile's 24. (Not for a call that prefetches the next B
+            // slice: only the 32-wide tile carries that share.)
             NarrowTile(rows, 16, a, b, bPanelStride, kc, c, ldc, row0, col0, t);
             SgemmColumnTailAvx512.Run(rows, cols - 16, a, b + bPanelStride, kc, c + 16, ldc, row0, col0 + 16, t);
             return;
