@@ -491,6 +491,7 @@ public static unsafe class Profiler
         "wgroup" => on => WinogradF43.GroupTileRows = on,
         "stemphase" => on => DirectSmallConv.SplitPhases = on,
         "steal" => on => WorkerPool.Steal = on,
+        "pairtails" => on => GemmDriver.PairTails = on,
         "pfk" => on => GemmDriver.PrefetchNextKBlock = on,
         "tilechan" => on => DirectTileConv.ChannelSplitRatio = on ? ChannelRatioOn : 0,
         "coltail" => on => FastInfer.Kernels.Gemm.MicroKernels.SgemmColumnTailAvx512.Enabled = on,

@@ -96,6 +96,9 @@ internal unsafe struct GemmDriver : IParallelBody
     /// <summary>Whether an A packed on the fly gets the wide N block. A field for A/B runs.</summary>
     internal static bool WideNc = true;
 
+    /// <summary>Whether narrow tails run two panels per call. A field for A/B runs.</summary>
+    internal static bool PairTails = true;
+
     /// <summary>Whether a prepacked B's first slice of the next K block is prefetched by the last slice of this one. A field for A/B runs.</summary>
     internal static bool PrefetchNextKBlock = true;
 
@@ -218,6 +221,23 @@ internal unsafe struct GemmDriver : IParallelBody
                         && np + units >= np1 && mbEnd == mp1 && kb + 1 < kBlocks && np0 + 2 * units <= _n16)
                         nextSlice = BPacked + (long)np0 * 16 * (BPackedDepth > 0 ? BPackedDepth : K) + (long)(k0 + kStep) * 16;
                     bool firstSlice = np == np0 && APacked != null && PrefetchPrepackedA;
+                    if (cols <= SgemmColumnTailAvx512.PairMaxCols && Kernel.Isa == Platform.IsaLevel.Avx512 && SgemmColumnTailAvx512.Enabled && PairTails)
+                    {
+                        // A narrow tail: two panels per call, so its FMA chains fill the pipeline (one panel's 1-4 do not).
+                        int mp = mb;
+                        for (; mp + 1 < mbEnd; mp += 2)
+                        {
+                            int r0 = PanelRow(mp), r1 = PanelRow(mp + 1), r2 = PanelRow(mp + 2);
+                            SgemmColumnTailAvx512.RunPair(r1 - r0, panels[mp - mb], C + r0 * Ldc + col0, r0, r2 - r1, panels[mp + 1 - mb], C + r1 * Ldc + col0, r1,
+                                cols, bSlice, kc, (nint)Ldc, col0, &ctx);
+                        }
+                        if (mp < mbEnd)
+                        {
+                            int r0 = PanelRow(mp);
+                            Kernel.Run(PanelRow(mp + 1) - r0, cols, panels[mp - mb], bSlice, sliceStride, kc, C + r0 * Ldc + col0, (nint)Ldc, r0, col0, &ctx);
+                        }
+                        continue;
+                    }
                     for (int mp = mb; mp < mbEnd; mp++)
                     {
                         int row0 = PanelRow(mp), rows = PanelRow(mp + 1) - row0;

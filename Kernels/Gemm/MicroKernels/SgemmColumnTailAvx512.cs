@@ -34,6 +34,67 @@ internal static unsafe class SgemmColumnTailAvx512
         }
     }
 
+    /// <summary>
+    /// Two panels' tails in one pass: twice the independent FMA chains of <see cref="Run"/> (a 2-column tail has only
+    /// two per panel, each waiting on the FMA latency), with every element's FMAs still in k order.
+    /// </summary>
+    public static void RunPair(int rows0, float* a0, float* c0, int row00, int rows1, float* a1, float* c1, int row01,
+        int cols, float* b, int kc, nint ldc, int col0, TileContext* t)
+    {
+        switch (cols)
+        {
+            case 1: Pair<R1>(rows0, a0, c0, row00, rows1, a1, c1, row01, b, kc, ldc, col0, t); return;
+            case 2: Pair<R2>(rows0, a0, c0, row00, rows1, a1, c1, row01, b, kc, ldc, col0, t); return;
+            case 3: Pair<R3>(rows0, a0, c0, row00, rows1, a1, c1, row01, b, kc, ldc, col0, t); return;
+            default: Pair<R4>(rows0, a0, c0, row00, rows1, a1, c1, row01, b, kc, ldc, col0, t); return;
+        }
+    }
+
+    /// <summary>Widest tail <see cref="RunPair"/> takes (8 chains).</summary>
+    public const int PairMaxCols = 4;
+
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Pair<TCols>(int rows0, float* a0, float* c0, int row00, int rows1, float* a1, float* c1, int row01,
+        float* b, int kc, nint ldc, int col0, TileContext* t) where TCols : struct, IRowCount
+    {
+        int n = TCols.Value;
+        nint bStep = t->BStep;
+        var zero = Vector512<float>.Zero;
+        var mask0 = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(rows0)).AsSingle();
+        var mask1 = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(rows1)).AsSingle();
+        Vector512<float> s0 = zero, s1 = zero, s2 = zero, s3 = zero, u0 = zero, u1 = zero, u2 = zero, u3 = zero;
+        for (int p = 0; p < kc; p++)
+        {
+            var x = Avx512F.MaskLoad(a0, mask0, zero);
+            var y = Avx512F.MaskLoad(a1, mask1, zero);
+            var w = Vector512.Create(b[0]);
+            s0 = Avx512F.FusedMultiplyAdd(x, w, s0); u0 = Avx512F.FusedMultiplyAdd(y, w, u0);
+            if (n > 1) { w = Vector512.Create(b[1]); s1 = Avx512F.FusedMultiplyAdd(x, w, s1); u1 = Avx512F.FusedMultiplyAdd(y, w, u1); }
+            if (n > 2) { w = Vector512.Create(b[2]); s2 = Avx512F.FusedMultiplyAdd(x, w, s2); u2 = Avx512F.FusedMultiplyAdd(y, w, u2); }
+            if (n > 3) { w = Vector512.Create(b[3]); s3 = Avx512F.FusedMultiplyAdd(x, w, s3); u3 = Avx512F.FusedMultiplyAdd(y, w, u3); }
+            a0 += rows0;
+            a1 += rows1;
+            b += bStep;
+        }
+        float* sums = stackalloc float[16 * 8];
+        Vector512.Store(s0, sums); Vector512.Store(u0, sums + 64);
+        if (n > 1) { Vector512.Store(s1, sums + 16); Vector512.Store(u1, sums + 80); }
+        if (n > 2) { Vector512.Store(s2, sums + 32); Vector512.Store(u2, sums + 96); }
+        if (n > 3) { Vector512.Store(s3, sums + 48); Vector512.Store(u3, sums + 112); }
+        Store(sums, rows0, n, c0, ldc, row00, col0, t);
+        Store(sums + 64, rows1, n, c1, ldc, row01, col0, t);
+    }
+
+    /// <summary>Column-major sums (16 floats a column) transposed into the row-major tile the store expects, then stored.</summary>
+    private static void Store(float* sums, int rows, int n, float* c, nint ldc, int row0, int col0, TileContext* t)
+    {
+        float* tile = stackalloc float[12 * 32];
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < n; j++) tile[r * 32 + j] = sums[j * 16 + r];
+        TileStore512.Tile(c, ldc, tile, rows, n, row0, col0, t);
+    }
+
     /// <param name="a">Packed A slice: kc steps of <paramref name="rows"/> floats (at most 12).</param>
     /// <param name="b">B slice: kc steps of at least TCols floats, <see cref="TileContext.BStep"/> apart.</param>
     [SkipLocalsInit]
@@ -74,9 +135,6 @@ internal static unsafe class SgemmColumnTailAvx512
         if (n > 5) Vector512.Store(s5, sums + 80);
         if (n > 6) Vector512.Store(s6, sums + 96);
         if (n > 7) Vector512.Store(s7, sums + 112);
-        float* tile = stackalloc float[12 * 32];
-        for (int r = 0; r < rows; r++)
-            for (int j = 0; j < n; j++) tile[r * 32 + j] = sums[j * 16 + r];
-        TileStore512.Tile(c, ldc, tile, rows, n, row0, col0, t);
+        Store(sums, rows, n, c, ldc, row0, col0, t);
     }
 }
