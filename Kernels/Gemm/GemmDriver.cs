@@ -233,8 +233,9 @@ internal unsafe struct GemmDriver : IParallelBody
                         }
                         if (mp < mbEnd)
                         {
+                            // An odd panel out: the same column kernel on its own (it reads no prefetch fields of the context).
                             int r0 = PanelRow(mp);
-                            Kernel.Run(PanelRow(mp + 1) - r0, cols, panels[mp - mb], bSlice, sliceStride, kc, C + r0 * Ldc + col0, (nint)Ldc, r0, col0, &ctx);
+                            SgemmColumnTailAvx512.Run(PanelRow(mp + 1) - r0, cols, panels[mp - mb], bSlice, kc, C + r0 * Ldc + col0, (nint)Ldc, r0, col0, &ctx);
                         }
                         continue;
                     }
