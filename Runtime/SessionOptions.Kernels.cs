@@ -21,8 +21,9 @@ public sealed partial class SessionOptions
     public GemmProvider GemmProvider { get; set; } = GemmProvider.Managed;
 
     /// <summary>
-    /// Run 3×3 stride-1 convolutions through Winograd F(4×4, 3×3) where it is expected to win (AVX-512 only).
-    /// Results stay within fp32 tolerance of the direct convolution but are not bit-identical to it.
+    /// Run 3×3 stride-1 convolutions through Winograd where it is expected to win (AVX-512 only): F(4×4, 3×3), or
+    /// F(2×2, 3×3) on images too small for its tiles (ResNet's 7×7 stage; its transformed filters take 1.8× the
+    /// filters' memory). Results stay within fp32 tolerance of the direct convolution but are not bit-identical to it.
     /// </summary>
     public bool Winograd { get; set; } = true;
 

@@ -21,6 +21,7 @@ public static unsafe class Profiler
         int threads = args.Length > 1 ? int.Parse(args[1]) : 1;
         int reps = args.Length > 2 ? int.Parse(args[2]) : 20;
         if (Environment.GetEnvironmentVariable("FASTINFER_DIRECT_TILES") == "0") DirectTileConv.Enabled = false;
+        if (Environment.GetEnvironmentVariable("FASTINFER_F23") == "0") WinogradF23.Enabled = false;
         double peak = 0;
         if (what is "peak" or "all" or "gemm" or "layers" or "kernel" or "attention")
         {
@@ -458,6 +459,7 @@ public static unsafe class Profiler
         Action<bool> set = which switch
         {
             "directtiles" => on => DirectTileConv.Enabled = on,
+            "f23" => on => WinogradF23.Enabled = on,
             _ => on => FastInfer.Runtime.Optimization.ConvPoolFusion.FuseWindow3 = on,
         };
         // Each session plans on its first Run, so it runs once under its own setting before the switch flips.
@@ -489,6 +491,7 @@ public static unsafe class Profiler
     private static Action<bool> AbSwitch(string which) => which switch
     {
         "wgroup" => on => WinogradF43.GroupTileRows = on,
+        "f23" => on => WinogradF23.Enabled = on,
         "stemphase" => on => DirectSmallConv.SplitPhases = on,
         "steal" => on => WorkerPool.Steal = on,
         "pairtails" => on => GemmDriver.PairTails = on,

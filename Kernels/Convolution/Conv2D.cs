@@ -12,7 +12,8 @@ namespace FastInfer.Kernels.Convolution;
 /// <item>depthwise (group = C = M): direct, vectorized along the output row, no workspace;</item>
 /// <item>1×1 stride 1, no padding: no im2col, the input already is the column matrix;</item>
 /// <item>everything else (strided 1×1 included, where im2col is a plain gather): im2col + packed GEMM;</item>
-/// <item>3×3 stride 1, when asked for with <see cref="ConvAlgorithm.Winograd"/>: <see cref="WinogradF43"/>;</item>
+/// <item>3×3 stride 1, when asked for with <see cref="ConvAlgorithm.Winograd"/>: <see cref="WinogradF43"/>, or on small
+/// images (ResNet's 7×7) with <see cref="ConvAlgorithm.WinogradF23"/>: <see cref="WinogradF23"/>;</item>
 /// <item>few input channels, stride 1 (a first layer): <see cref="DirectSmallConv"/>, no im2col;</item>
 /// <item>many channels in blocks of 64 where Winograd does not apply (stride 2): <see cref="DirectTileConv"/>, no im2col.</item>
 /// </list>
@@ -27,6 +28,7 @@ public static unsafe class Conv2D
     {
         if (DirectSmallConv.Applies(s)) return ConvAlgorithm.DirectSmall;
         if (allowWinograd && WinogradF43.IsProfitable(s)) return ConvAlgorithm.Winograd;
+        if (allowWinograd && WinogradF23.IsProfitable(s)) return ConvAlgorithm.WinogradF23;
         if (DirectTileConv.Applies(s)) return ConvAlgorithm.DirectTiles;
         if (UsesPixelRows(s)) return ConvAlgorithm.PixelRowsGemm;
         return ConvAlgorithm.Gemm;
@@ -45,6 +47,7 @@ public static unsafe class Conv2D
         ConvAlgorithm.Winograd => WinogradF43.WorkspaceBytes(s),
         ConvAlgorithm.DirectSmall => DirectSmallConv.WorkspaceBytes(s),
         ConvAlgorithm.DirectTiles => 0,
+        ConvAlgorithm.WinogradF23 => 0,
         ConvAlgorithm.PixelRowsGemm => WorkspaceBytes(s) + 2 * PixelRowsPartial(s) * sizeof(float),
         _ => WorkspaceBytes(s),
     };
@@ -56,6 +59,7 @@ public static unsafe class Conv2D
         if (algorithm == ConvAlgorithm.Winograd) WinogradF43.Run(s, weights, x, y, residual, activation, workspace, pool);
         else if (algorithm == ConvAlgorithm.DirectSmall) DirectSmallConv.Run(s, weights, x, y, residual, activation, pool, workspace);
         else if (algorithm == ConvAlgorithm.DirectTiles) DirectTileConv.Run(s, weights, x, y, residual, activation, pool);
+        else if (algorithm == ConvAlgorithm.WinogradF23) WinogradF23.Run(s, weights, x, y, residual, activation, pool);
         else if (algorithm == ConvAlgorithm.PixelRowsGemm) RunPixelRows(s, weights, x, y, residual, activation, workspace, pool);
         else Run(s, weights, x, y, residual, activation, workspace, pool);
     }

@@ -30,6 +30,10 @@ public sealed unsafe class ConvWeights : IDisposable
     internal AlignedBuffer Raw { get; }
     /// <summary>Winograd F(4×4, 3×3) filters, one packed M×C left operand per transformed point; null until <see cref="PrepareWinograd"/>.</summary>
     internal PackedMatrix[]? WinogradFilters { get; private set; }
+    /// <summary>Winograd F(2×2, 3×3) filters, one packed C×M right operand per transformed point; null until <see cref="PrepareWinogradF23"/>.</summary>
+    internal PackedMatrix[]? WinogradF23Filters { get; private set; }
+    /// <summary>The block <see cref="WinogradF23Filters"/> view when packed here (not found in a store).</summary>
+    private AlignedBuffer? _winogradF23Block;
     private readonly object _winogradLock = new();
     /// <summary>Wᵀ (K×M) packed as a GEMM right operand for <see cref="ConvAlgorithm.PixelRowsGemm"/>; null until <see cref="PrepareTransposed"/>.</summary>
     internal PackedMatrix? TransposedFilters { get; private set; }
@@ -61,6 +65,7 @@ public sealed unsafe class ConvWeights : IDisposable
     {
         if (algorithm == ConvAlgorithm.Gemm) PrepareGemm(store, key);
         else if (algorithm == ConvAlgorithm.Winograd) PrepareWinograd(store, key);
+        else if (algorithm == ConvAlgorithm.WinogradF23) PrepareWinogradF23(store, key);
         else if (algorithm == ConvAlgorithm.PixelRowsGemm) PrepareTransposed(store, key);
         else if (algorithm == ConvAlgorithm.DirectSmall) PrepareTapMajor();
         else if (algorithm == ConvAlgorithm.DirectTiles) PrepareTapBlocks();
@@ -107,6 +112,43 @@ public sealed unsafe class ConvWeights : IDisposable
                     }
             }
             WinogradFilters = packed;
+        }
+    }
+
+    /// <summary>
+    /// Transforms and packs the filters for <see cref="WinogradF23"/> (once; later calls return at once). Each point's
+    /// C×M matrix is a right operand, found in or offered to <paramref name="store"/>.
+    /// </summary>
+    public void PrepareWinogradF23(IPackedOperandStore? store = null, string key = "")
+    {
+        if (KernelHeight != 3 || KernelWidth != 3 || Group != 1)
+            throw new InvalidOperationException($"Winograd F(2x2,3x3) needs 3x3 ungrouped filters, not {KernelHeight}x{KernelWidth} in {Group} group(s).");
+        lock (_winogradLock)
+        {
+            if (WinogradF23Filters != null) return;
+            int c = InChannelsPerGroup, m = OutChannels;
+            long floats = (long)(m + 15) / 16 * 16 * c, bytes = floats * sizeof(float);
+            var packed = new PackedMatrix[16];
+            int found = 0;
+            // All 16 stored (a pre-packed .fim): used in place, the transform skipped.
+            while (found < 16 && Sgemm.FindB(c, m, store, $"{key}/winograd23/{found}") is { } stored) packed[found++] = stored;
+            if (found < 16)
+            {
+                // All 16 in one block: at 16 MiB for ResNet's 512 channels it gets huge pages (NativeAllocation), where
+                // 16 separate 1 MiB blocks streamed through a TLB miss every 4 KiB (ResNet's 7×7 convs in the model, one thread:
+                // 1.23-1.58 ms each in 4 KiB pages, 0.87-1.05 in huge pages).
+                for (int xi = 0; xi < found; xi++) packed[xi].Dispose();
+                _winogradF23Block = new AlignedBuffer(16 * bytes, zero: false);
+                float[] u = WinogradF23.TransformFilters(Raw.Floats, m, c);
+                fixed (float* pu = u)
+                    for (int xi = 0; xi < 16; xi++)
+                    {
+                        float* dst = _winogradF23Block.Floats + xi * floats;
+                        packed[xi] = Sgemm.PackBInto(false, c, m, pu + (long)xi * c * m, m, dst);
+                        store?.Offer($"{key}/winograd23/{xi}", dst, bytes);
+                    }
+            }
+            WinogradF23Filters = packed;
         }
     }
 
@@ -167,6 +209,8 @@ public sealed unsafe class ConvWeights : IDisposable
         TapBlocks?.Dispose();
         TransposedFilters?.Dispose();
         if (WinogradFilters != null) foreach (var p in WinogradFilters) p.Dispose();
+        if (WinogradF23Filters != null) foreach (var p in WinogradF23Filters) p.Dispose();
+        _winogradF23Block?.Dispose();
         if (_packedGroups != null) foreach (var p in _packedGroups) p.Dispose();
         Bias?.Dispose();
         Raw.Dispose();

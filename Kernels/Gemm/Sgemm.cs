@@ -36,17 +36,36 @@ public static unsafe class Sgemm
     }
 
     /// <summary>
+    /// Packs a right operand op(B)[K×N] into <paramref name="dst"/> (<c>⌈N/16⌉·16·K</c> floats, 64-byte aligned, owned by
+    /// the caller and outliving the result): several operands in one block of memory.
+    /// </summary>
+    public static PackedMatrix PackBInto(bool transB, int k, int n, float* b, int ldb, float* dst)
+    {
+        long bytes = (long)(n + 15) / 16 * 16 * k * sizeof(float);
+        GemmPacking.PackB(transB, b, ldb, 0, k, 0, n, dst);
+        return new PackedMatrix(AlignedBuffer.View(dst, bytes), k, n, isLeftOperand: false, KernelIsa.Current, 16);
+    }
+
+    /// <summary>
     /// A constant right operand op(B)[K×N] packed: found in <paramref name="store"/> under <paramref name="key"/>
     /// (used in place), else packed here and offered to the store.
     /// </summary>
     public static PackedMatrix PackB(bool transB, int k, int n, float* b, int ldb, IPackedOperandStore? store, string key)
     {
-        long bytes = (long)(n + 15) / 16 * 16 * k * sizeof(float);
-        float* found = store != null ? store.Find(key, bytes) : null;
-        if (found != null) return new PackedMatrix(AlignedBuffer.View(found, bytes), k, n, isLeftOperand: false, KernelIsa.Current, 16);
-        var packed = PackB(transB, k, n, b, ldb);
-        store?.Offer(key, packed.Buffer.Floats, bytes);
+        var packed = FindB(k, n, store, key);
+        if (packed != null) return packed;
+        packed = PackB(transB, k, n, b, ldb);
+        store?.Offer(key, packed.Buffer.Floats, packed.ByteLength);
         return packed;
+    }
+
+    /// <summary>A right operand op(B)[K×N] as stored under <paramref name="key"/>; null when absent.</summary>
+    public static PackedMatrix? FindB(int k, int n, IPackedOperandStore? store, string key)
+    {
+        if (store == null) return null;
+        long bytes = (long)(n + 15) / 16 * 16 * k * sizeof(float);
+        float* found = store.Find(key, bytes);
+        return found != null ? new PackedMatrix(AlignedBuffer.View(found, bytes), k, n, isLeftOperand: false, KernelIsa.Current, 16) : null;
     }
 
     /// <summary>

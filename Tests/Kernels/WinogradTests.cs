@@ -116,4 +116,99 @@ public unsafe class WinogradTests
         }, attempts: 50);
         Assert.Equal(0, bytes);
     }
+
+    private static readonly ConvShape[] F23Shapes =
+    [
+        Shape(64, 7, 7, 64),             // ResNet's 7×7 stage, scaled down: 16 tiles, one vector
+        Shape(65, 5, 9, 48),             // odd channels (GEMM tails), 3×5 tiles, an odd last row and column
+        Shape(70, 7, 9, 32, pad: 2),     // pad 2: 9×11 outputs, 30 tiles (two vectors, the second partial)
+        Shape(40, 10, 10, 80, pad: 0),   // no padding: 8×8 outputs, the input's last row and column read
+        Shape(300, 7, 7, 64),            // C past the GEMM's K block
+        Shape(16, 4, 4, 16, batch: 2),   // batch; one 16-channel block (a single part at 2 threads)
+        Shape(33, 15, 15, 96),           // 64 tiles, the most it takes
+    ];
+
+    [Theory]
+    [MemberData(nameof(Threads))]
+    public void F23MatchesReference(int threads)
+    {
+        if (!KernelIsa.IsSupported(IsaLevel.Avx512)) return;
+        using var scope = KernelIsa.Override(IsaLevel.Avx512);
+        using var pool = new WorkerPool(threads);
+        var rnd = new Random(23);
+        foreach (var s in F23Shapes)
+        foreach (bool fused in new[] { false, true })
+        {
+            long yCount = (long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth;
+            using var x = Random((long)s.Batch * s.InChannels * s.InHeight * s.InWidth, rnd);
+            using var w = Random((long)s.OutChannels * s.KernelSize, rnd, (float)Math.Sqrt(2.0 / s.KernelSize));
+            using var bias = Random(s.OutChannels, rnd);
+            using var residual = Random(yCount, rnd);
+            using var want = new AlignedBuffer(yCount * 4);
+            using var got = new AlignedBuffer(yCount * 4);
+            using var weights = new ConvWeights(s.OutChannels, s.InChannels, 3, 3, 1, w.Floats, fused ? bias.Floats : null);
+            weights.PrepareWinogradF23();
+            var act = fused ? Activation.Relu : Activation.None;
+            float* res = fused ? residual.Floats : null;
+            ConvReference.Run(s, x.Floats, w.Floats, fused ? bias.Floats : null, res, act, want.Floats);
+            Conv2D.Run(s, weights, x.Floats, got.Floats, res, act, null, pool, ConvAlgorithm.WinogradF23);
+            AssertClose(want.Floats, got.Floats, yCount, 1e-3, 1e-4, $"winograd F23 t{threads} {s} fused={fused}");
+        }
+    }
+
+    /// <summary>Where F(4×4, 3×3) has too few tiles (a 7×7 image), the 3×3 layers of many channels take F(2×2, 3×3); off without Winograd.</summary>
+    [Fact]
+    public void F23ChosenForSmallImagesWithManyChannels()
+    {
+        if (!KernelIsa.IsSupported(IsaLevel.Avx512)) return;
+        using var scope = KernelIsa.Override(IsaLevel.Avx512);
+        Assert.Equal(ConvAlgorithm.WinogradF23, Conv2D.Choose(Shape(512, 7, 7, 512), allowWinograd: true));
+        Assert.NotEqual(ConvAlgorithm.WinogradF23, Conv2D.Choose(Shape(512, 7, 7, 512), allowWinograd: false));
+        Assert.Equal(ConvAlgorithm.Winograd, Conv2D.Choose(Shape(256, 14, 14, 256), allowWinograd: true));
+        Assert.NotEqual(ConvAlgorithm.WinogradF23, Conv2D.Choose(Shape(512, 7, 7, 500), allowWinograd: true));
+    }
+
+    [Fact]
+    public void F23SameResultForOneAndTwoThreads()
+    {
+        if (!KernelIsa.IsSupported(IsaLevel.Avx512)) return;
+        using var scope = KernelIsa.Override(IsaLevel.Avx512);
+        var s = Shape(96, 7, 7, 160); // 10 channel blocks: 5 per part
+        var rnd = new Random(5);
+        long yCount = (long)s.OutChannels * s.OutHeight * s.OutWidth;
+        using var x = Random((long)s.InChannels * s.InHeight * s.InWidth, rnd);
+        using var w = Random((long)s.OutChannels * s.KernelSize, rnd, 0.2f);
+        using var bias = Random(s.OutChannels, rnd);
+        using var residual = Random(yCount, rnd);
+        using var weights = new ConvWeights(s.OutChannels, s.InChannels, 3, 3, 1, w.Floats, bias.Floats);
+        weights.PrepareWinogradF23();
+        using var y1 = new AlignedBuffer(yCount * 4);
+        using var y2 = new AlignedBuffer(yCount * 4);
+        using var p1 = new WorkerPool(1);
+        using var p2 = new WorkerPool(2);
+        Conv2D.Run(s, weights, x.Floats, y1.Floats, residual.Floats, Activation.Relu, null, p1, ConvAlgorithm.WinogradF23);
+        Conv2D.Run(s, weights, x.Floats, y2.Floats, residual.Floats, Activation.Relu, null, p2, ConvAlgorithm.WinogradF23);
+        AssertEqual(y1.Floats, y2.Floats, yCount, "winograd F23 1 vs 2 threads");
+    }
+
+    [Fact]
+    public void F23NoAllocationPerRunAfterWarmUp()
+    {
+        if (!KernelIsa.IsSupported(IsaLevel.Avx512)) return;
+        using var scope = KernelIsa.Override(IsaLevel.Avx512);
+        var s = Shape(64, 7, 7, 64);
+        var rnd = new Random(9);
+        using var x = Random((long)s.InChannels * 49, rnd);
+        using var w = Random((long)s.OutChannels * s.KernelSize, rnd);
+        using var y = new AlignedBuffer((long)s.OutChannels * 49 * 4);
+        using var weights = new ConvWeights(s.OutChannels, s.InChannels, 3, 3, 1, w.Floats, null);
+        weights.PrepareWinogradF23();
+        using var pool = new WorkerPool(2);
+        for (int i = 0; i < 3; i++) Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, null, pool, ConvAlgorithm.WinogradF23);
+        long bytes = AllocationMeter.MeasureClean(() =>
+        {
+            for (int i = 0; i < 10; i++) Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, null, pool, ConvAlgorithm.WinogradF23);
+        }, attempts: 50);
+        Assert.Equal(0, bytes);
+    }
 }

@@ -1,0 +1,244 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Gemm;
+using FastInfer.Kernels.Memory;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Kernels.Convolution;
+
+/// <summary>
+/// Winograd F(2×2, 3×3) for 3×3 stride-1 convolutions on small images with many channels (ResNet's 7×7 stage), where
+/// F(4×4, 3×3) has too few tiles (<see cref="WinogradF43.IsProfitable"/>: a 7×7 image is 2×2 of its tiles, 8×8 of
+/// padding for 49 outputs). 2×2 tiles cover 7×7 in 4×4 = 16 tiles; each costs 16 multiplies per channel pair instead
+/// of 36 for its 4 outputs, so with the edge tiles' waste the products are 0.58 of direct (or im2col) work.
+/// The transformed filters are 16 C×M matrices, 1.8× the filters' bytes, streamed from memory once per run like the
+/// filters themselves (ResNet's stage: 16 MiB a convolution, read at ~30 GB/s per core, under the products' time).
+/// Per image, each thread takes a share of the output channels through all three steps in its own scratch:
+/// <list type="number">
+/// <item>input transform V[ξ][c][t] = (Bᵀ d B)[ξ] of every 4×4 input patch d (tiles 2 apart), 16 tiles per vector,
+/// gathered from a zero-margined copy of the channel's plane; every thread transforms all channels (a few µs) so no
+/// line crosses between cores;</item>
+/// <item>16 products Oᵀ[ξ][T×M'] = V[ξ]ᵀ·U[ξ] with the tiles as GEMM rows and U[ξ] = (G g Gᵀ)[ξ] packed once as a
+/// right operand (<see cref="ConvWeights.PrepareWinogradF23"/>), so the wide dimension is the channels;</item>
+/// <item>output transform Y = Aᵀ O A per tile, 16 channels per vector, into a pixel-major block that is transposed
+/// into the channels' planes, then bias, residual and activation.</item>
+/// </list>
+/// Every output's sums are the same whatever the split, so results do not depend on the thread count.
+/// Needs AVX-512 F (<see cref="WinogradF43.IsSupported"/>).
+/// </summary>
+public static unsafe class WinogradF23
+{
+    private const int Xi = 16;
+    private const int Lanes = 16;
+    /// <summary>Most tiles (GEMM rows): the output transform's pixel block (4 pixels a tile, 16 channels) stays on the stack.</summary>
+    private const int MaxTiles = 64;
+
+    /// <summary>
+    /// Whether F(2×2, 3×3) is expected to beat the GEMM paths: a shape F(4×4, 3×3) leaves out, with enough channels
+    /// for the products to run near the peak, output channels in 16-channel blocks, and 8-64 tiles.
+    /// </summary>
+    public static bool IsProfitable(in ConvShape s) =>
+        Enabled && WinogradF43.IsSupported(s) && !WinogradF43.IsProfitable(s)
+        && s.InChannels >= 64 && s.OutChannels >= 64 && s.OutChannels % 16 == 0
+        && Tiles(s) >= 8 && Tiles(s) <= MaxTiles;
+
+    /// <summary>Whether <see cref="Conv2D.Choose"/> may pick this path; a switch for the benchmarks' A/B.</summary>
+    internal static bool Enabled = true;
+
+    private static int TilesY(in ConvShape s) => (s.OutHeight + 1) / 2;
+    private static int TilesX(in ConvShape s) => (s.OutWidth + 1) / 2;
+    private static int Tiles(in ConvShape s) => TilesY(s) * TilesX(s);
+
+    /// <summary>The zero-margined plane the input transform gathers from: every 4×4 patch of every tile lies inside it.</summary>
+    private static int PaddedWidth(in ConvShape s) => 2 * TilesX(s) + 2;
+    private static int PaddedHeight(in ConvShape s) => 2 * TilesY(s) + 2;
+
+    /// <summary>Floats of one 16-channel block of the input, pixel-major, zero-margined (<see cref="TransformInput"/>); also bounds the unpadded copy.</summary>
+    private static long BlockFloats(in ConvShape s) => (long)PaddedHeight(s) * PaddedWidth(s) * Lanes;
+
+    /// <summary>One thread's scratch: V for all channels, the input block twice (unpadded, padded), and Oᵀ for its output channels.</summary>
+    private static long PartFloats(in ConvShape s, int cols) =>
+        (long)Xi * Tiles(s) * s.InChannels + 2 * BlockFloats(s) + (long)Xi * Tiles(s) * cols;
+
+    /// <summary>U[ξ] = (G g Gᵀ)[ξ] as 16 row-major C×M matrices (input channel rows, output channel columns), in double then rounded.</summary>
+    internal static float[] TransformFilters(float* oihw, int m, int c)
+    {
+        ReadOnlySpan<double> g4 =
+        [
+            1, 0, 0,
+            0.5, 0.5, 0.5,
+            0.5, -0.5, 0.5,
+            0, 0, 1,
+        ];
+        var u = new float[(long)Xi * m * c];
+        Span<double> tmp = stackalloc double[4 * 3];
+        for (int mo = 0; mo < m; mo++)
+            for (int ci = 0; ci < c; ci++)
+            {
+                float* g = oihw + ((long)mo * c + ci) * 9;
+                for (int i = 0; i < 4; i++)
+                    for (int k = 0; k < 3; k++)
+                        tmp[i * 3 + k] = g4[i * 3] * g[k] + g4[i * 3 + 1] * g[3 + k] + g4[i * 3 + 2] * g[6 + k];
+                for (int i = 0; i < 4; i++)
+                    for (int j = 0; j < 4; j++)
+                        u[((long)(i * 4 + j) * c + ci) * m + mo] = (float)(tmp[i * 3] * g4[j * 3] + tmp[i * 3 + 1] * g4[j * 3 + 1] + tmp[i * 3 + 2] * g4[j * 3 + 2]);
+            }
+        return u;
+    }
+
+    public static void Run(in ConvShape s, ConvWeights weights, float* x, float* y, float* residual, Activation activation, WorkerPool pool)
+    {
+        var u = weights.WinogradF23Filters ?? throw new InvalidOperationException("ConvWeights.PrepareWinogradF23 was not called for this convolution.");
+        if (Tiles(s) > MaxTiles || s.OutChannels % 16 != 0)
+            throw new ArgumentException($"Winograd F(2x2,3x3) takes at most {MaxTiles} tiles and output channels in blocks of 16, not {Tiles(s)} tiles and {s.OutChannels} channels ({s}).", nameof(s));
+        int blocks = s.OutChannels / 16;
+        // One part per thread when each gets two 16-channel blocks or more: each streams only its columns of U.
+        int parts = pool.Concurrency > 1 && blocks >= 2 * pool.Concurrency ? pool.Concurrency : 1;
+        long plane = (long)s.OutChannels * s.OutHeight * s.OutWidth;
+        for (int n = 0; n < s.Batch; n++)
+        {
+            var part = new PartBody
+            {
+                S = s, U = u, X = x + (long)n * s.InChannels * s.InHeight * s.InWidth, Y = y + n * plane,
+                Residual = residual != null ? residual + n * plane : null, Bias = weights.Bias != null ? weights.Bias.Floats : null,
+                Activation = activation, Parts = parts,
+            };
+            GemmScratch.Get(); // the products' packing scratch, on the caller too (it may run a part next time)
+            ThreadScratch.For(pool, parts, ref part, PartFloats(s, (blocks + parts - 1) / parts * 16));
+        }
+    }
+
+    /// <summary>One thread's share of the output channels, through all three steps (see the class summary).</summary>
+    private struct PartBody : IParallelBody
+    {
+        public ConvShape S;
+        public PackedMatrix[] U;
+        public float* X, Y, Residual, Bias;
+        public Activation Activation;
+        public int Parts;
+
+        public void Invoke(int part)
+        {
+            int blocks = S.OutChannels / 16, b0 = blocks * part / Parts, b1 = blocks * (part + 1) / Parts;
+            if (b0 >= b1) return;
+            int cols = (b1 - b0) * 16, c = S.InChannels, tiles = Tiles(S);
+            float* v = ThreadScratch.Get(PartFloats(S, cols));
+            float* block = v + (long)Xi * tiles * c;
+            float* o = block + 2 * BlockFloats(S);
+            TransformInput(S, X, v, block);
+            for (int xi = 0; xi < Xi; xi++)
+                Sgemm.MultiplyPackedSlice(false, tiles, b0 * 16, cols, 0, c, v + (long)xi * tiles * c, c, U[xi],
+                    o + (long)xi * tiles * cols, cols, WorkerPool.Serial);
+            for (int b = b0; b < b1; b++) TransformOutput(b, o + (b - b0) * 16, cols);
+        }
+
+        /// <summary>Aᵀ O A for 16 channels of every tile into a pixel-major block, then into the channels' planes with the epilogue.</summary>
+        [SkipLocalsInit]
+        private readonly void TransformOutput(int block, float* o, int cols)
+        {
+            int oh = S.OutHeight, ow = S.OutWidth, spatial = oh * ow, tx = TilesX(S), tiles = Tiles(S);
+            long xiStride = (long)tiles * cols;
+            float* yt = stackalloc float[4 * MaxTiles * Lanes];
+            var bias = Bias != null ? Vector512.Load(Bias + block * 16) : Vector512<float>.Zero;
+            for (int t = 0; t < tiles; t++)
+            {
+                float* src = o + (long)t * cols;
+                // Aᵀ = [1 1 1 0; 0 1 −1 −1].
+                var r00 = Vector512.Load(src) + Vector512.Load(src + xiStride) + Vector512.Load(src + 2 * xiStride);
+                var r01 = Vector512.Load(src + 4 * xiStride) + Vector512.Load(src + 5 * xiStride) + Vector512.Load(src + 6 * xiStride);
+                var r02 = Vector512.Load(src + 8 * xiStride) + Vector512.Load(src + 9 * xiStride) + Vector512.Load(src + 10 * xiStride);
+                var r03 = Vector512.Load(src + 12 * xiStride) + Vector512.Load(src + 13 * xiStride) + Vector512.Load(src + 14 * xiStride);
+                var r10 = Vector512.Load(src + xiStride) - Vector512.Load(src + 2 * xiStride) - Vector512.Load(src + 3 * xiStride);
+                var r11 = Vector512.Load(src + 5 * xiStride) - Vector512.Load(src + 6 * xiStride) - Vector512.Load(src + 7 * xiStride);
+                var r12 = Vector512.Load(src + 9 * xiStride) - Vector512.Load(src + 10 * xiStride) - Vector512.Load(src + 11 * xiStride);
+                var r13 = Vector512.Load(src + 13 * xiStride) - Vector512.Load(src + 14 * xiStride) - Vector512.Load(src + 15 * xiStride);
+                int ty = t / tx, oy = 2 * ty, ox = 2 * (t - ty * tx);
+                // Point (i, j) is ξ = 4i + j. r0i and r1i: row i of the points times A (output columns 0 and 1); Aᵀ on those
+                // four rows then gives output rows 0 and 1.
+                Put(yt, oy, ox, ow, oh, r00 + r01 + r02 + bias);
+                Put(yt, oy + 1, ox, ow, oh, r01 - r02 - r03 + bias);
+                Put(yt, oy, ox + 1, ow, oh, r10 + r11 + r12 + bias);
+                Put(yt, oy + 1, ox + 1, ow, oh, r11 - r12 - r13 + bias);
+            }
+            float* dst = Y + (long)block * 16 * spatial;
+            int p = 0;
+            for (; p + 16 <= spatial; p += 16) PackTranspose.Block16(yt + p * Lanes, Lanes, 16, dst + p, spatial);
+            for (int ch = 0; ch < 16; ch++)
+                for (int q = p; q < spatial; q++) dst[(long)ch * spatial + q] = yt[q * Lanes + ch];
+            // The 16 channels' planes are contiguous: residual and activation in one pass each.
+            int count = 16 * spatial;
+            if (Residual != null)
+                System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(dst, count),
+                    new ReadOnlySpan<float>(Residual + (long)block * 16 * spatial, count), new Span<float>(dst, count));
+            ActivationRow.Apply(dst, count, Activation);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Put(float* yt, int oy, int ox, int ow, int oh, Vector512<float> value)
+        {
+            if (oy < oh && ox < ow) Vector512.Store(value, yt + (oy * ow + ox) * Lanes);
+        }
+    }
+
+    /// <summary>
+    /// V[ξ][t][c] = (Bᵀ d B)[ξ] of every tile's 4×4 patch d, 16 channels per vector: each block of 16 channel planes is
+    /// transposed pixel-major (16×16 in registers) and copied into a zero-margined plane, where every tap of a tile is
+    /// one aligned load and no tap needs a bounds check. (Gathering 16 tiles' taps per channel instead took 65-90 µs of
+    /// a 512-channel 7×7 convolution, 2-3× its products' share of a thread at two threads.)
+    /// </summary>
+    [SkipLocalsInit]
+    private static void TransformInput(in ConvShape s, float* x, float* v, float* scratch)
+    {
+        int ih = s.InHeight, iw = s.InWidth, hw = ih * iw, pw = PaddedWidth(s), ph = PaddedHeight(s), tx = TilesX(s), tiles = Tiles(s);
+        int c = s.InChannels;
+        long xiStride = (long)tiles * c;
+        float* dense = scratch, padded = scratch + BlockFloats(s);
+        new Span<float>(padded, ph * pw * Lanes).Clear();
+        // Rows and columns of the image that land inside the padded plane (all of them unless the padding is 0 and the
+        // image has a last odd row or column no output reads).
+        int rows = Math.Min(ih, ph - s.PadTop), width = Math.Min(iw, pw - s.PadLeft);
+        var d = stackalloc Vector512<float>[16];
+        for (int c0 = 0; c0 < c; c0 += Lanes)
+        {
+            int count = Math.Min(Lanes, c - c0);
+            float* planes = x + (long)c0 * hw;
+            // dense[p][i] = channel c0 + i at pixel p (lanes past `count` undefined: never stored below).
+            int p = 0;
+            for (; p + 16 <= hw; p += 16) PackTranspose.Block16(planes + p, hw, count, dense + p * Lanes, Lanes);
+            for (; p < hw; p++)
+                for (int i = 0; i < count; i++) dense[p * Lanes + i] = planes[(long)i * hw + p];
+            for (int r = 0; r < rows; r++)
+                Buffer.MemoryCopy(dense + r * iw * Lanes, padded + ((r + s.PadTop) * pw + s.PadLeft) * Lanes, width * Lanes * 4L, width * Lanes * 4L);
+            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+            for (int t = 0; t < tiles; t++)
+            {
+                int ty = t / tx;
+                float* patch = padded + (2 * ty * pw + 2 * (t - ty * tx)) * Lanes;
+                // Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1] on the patch's columns, then on its rows.
+                for (int r = 0; r < 4; r++)
+                {
+                    float* row = patch + r * pw * Lanes;
+                    var d0 = Vector512.Load(row); var d1 = Vector512.Load(row + Lanes); var d2 = Vector512.Load(row + 2 * Lanes); var d3 = Vector512.Load(row + 3 * Lanes);
+                    d[r * 4] = d0 - d2; d[r * 4 + 1] = d1 + d2; d[r * 4 + 2] = d2 - d1; d[r * 4 + 3] = d1 - d3;
+                }
+                float* dst = v + (long)t * c + c0;
+                for (int j = 0; j < 4; j++)
+                {
+                    var e0 = d[j]; var e1 = d[4 + j]; var e2 = d[8 + j]; var e3 = d[12 + j];
+                    Store(e0 - e2, dst + j * xiStride, mask, count);
+                    Store(e1 + e2, dst + (4 + j) * xiStride, mask, count);
+                    Store(e2 - e1, dst + (8 + j) * xiStride, mask, count);
+                    Store(e1 - e3, dst + (12 + j) * xiStride, mask, count);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector512<float> value, float* dst, Vector512<float> mask, int count)
+    {
+        if (count == Lanes) Vector512.Store(value, dst);
+        else Avx512F.MaskStore(dst, mask, value);
+    }
+}
