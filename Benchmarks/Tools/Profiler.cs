@@ -22,6 +22,7 @@ public static unsafe class Profiler
         int reps = args.Length > 2 ? int.Parse(args[2]) : 20;
         if (Environment.GetEnvironmentVariable("FASTINFER_DIRECT_TILES") == "0") DirectTileConv.Enabled = false;
         if (Environment.GetEnvironmentVariable("FASTINFER_F23") == "0") WinogradF23.Enabled = false;
+        if (int.TryParse(Environment.GetEnvironmentVariable("FASTINFER_F23_F43TILES"), out int f43Tiles)) WinogradF23.F43TilesUpTo = f43Tiles;
         double peak = 0;
         if (what is "peak" or "all" or "gemm" or "layers" or "kernel" or "attention")
         {
@@ -460,6 +461,7 @@ public static unsafe class Profiler
         {
             "directtiles" => on => DirectTileConv.Enabled = on,
             "f23" => on => WinogradF23.Enabled = on,
+            "f23wide" => on => WinogradF23.F43TilesUpTo = on ? 16 : 4,
             _ => on => FastInfer.Runtime.Optimization.ConvPoolFusion.FuseWindow3 = on,
         };
         // Each session plans on its first Run, so it runs once under its own setting before the switch flips.

@@ -27,8 +27,8 @@ public static unsafe class Conv2D
     public static ConvAlgorithm Choose(in ConvShape s, bool allowWinograd)
     {
         if (DirectSmallConv.Applies(s)) return ConvAlgorithm.DirectSmall;
-        if (allowWinograd && WinogradF43.IsProfitable(s)) return ConvAlgorithm.Winograd;
         if (allowWinograd && WinogradF23.IsProfitable(s)) return ConvAlgorithm.WinogradF23;
+        if (allowWinograd && WinogradF43.IsProfitable(s)) return ConvAlgorithm.Winograd;
         if (DirectTileConv.Applies(s)) return ConvAlgorithm.DirectTiles;
         if (UsesPixelRows(s)) return ConvAlgorithm.PixelRowsGemm;
         return ConvAlgorithm.Gemm;

@@ -8,18 +8,19 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Convolution;
 
 /// <summary>
-/// Winograd F(2×2, 3×3) for 3×3 stride-1 convolutions on small images with many channels (ResNet's 7×7 stage), where
-/// F(4×4, 3×3) has too few tiles (<see cref="WinogradF43.IsProfitable"/>: a 7×7 image is 2×2 of its tiles, 8×8 of
-/// padding for 49 outputs). 2×2 tiles cover 7×7 in 4×4 = 16 tiles; each costs 16 multiplies per channel pair instead
-/// of 36 for its 4 outputs, so with the edge tiles' waste the products are 0.58 of direct (or im2col) work.
-/// The transformed filters are 16 C×M matrices, 1.8× the filters' bytes, streamed from memory once per run like the
-/// filters themselves (ResNet's stage: 16 MiB a convolution, read at ~30 GB/s per core, under the products' time).
+/// Winograd F(2×2, 3×3) for 3×3 stride-1 convolutions on small images with many channels (ResNet's 7×7 and 14×14
+/// stages), where F(4×4, 3×3) has 16 tiles or fewer (<see cref="IsProfitable"/>): a 7×7 image is 2×2 of its tiles,
+/// 8×8 of padding for 49 outputs, and its products are at most 16 columns wide. 2×2 tiles cover 7×7 in 16 tiles and
+/// 14×14 in 49; each costs 16 multiplies per channel pair instead of 36 for its 4 outputs (0.58 of the direct work on
+/// 7×7 with the edge tiles' waste, 0.44 on 14×14), with the tiles as GEMM rows, so the products run on full 32-column
+/// tiles along the channels. The transformed filters are 16 C×M matrices, 1.8× the filters' bytes, streamed from
+/// memory once per run: on this host's ~50 GB/s for two cores the 7×7 stage at two threads is bound by that stream.
 /// Per image, each thread takes a share of the output channels through all three steps in its own scratch:
 /// <list type="number">
-/// <item>input transform V[ξ][c][t] = (Bᵀ d B)[ξ] of every 4×4 input patch d (tiles 2 apart), 16 tiles per vector,
-/// gathered from a zero-margined copy of the channel's plane; every thread transforms all channels (a few µs) so no
-/// line crosses between cores;</item>
-/// <item>16 products Oᵀ[ξ][T×M'] = V[ξ]ᵀ·U[ξ] with the tiles as GEMM rows and U[ξ] = (G g Gᵀ)[ξ] packed once as a
+/// <item>input transform V[ξ][t][c] = (Bᵀ d B)[ξ] of every 4×4 input patch d (tiles 2 apart), 16 channels per
+/// vector, from a pixel-major zero-margined copy of 16 channel planes; every thread transforms all channels (tens of
+/// µs) so no line crosses between cores;</item>
+/// <item>16 products Oᵀ[ξ][T×M'] = V[ξ]·U[ξ] with the tiles as GEMM rows and U[ξ] = (G g Gᵀ)[ξ] packed once as a
 /// right operand (<see cref="ConvWeights.PrepareWinogradF23"/>), so the wide dimension is the channels;</item>
 /// <item>output transform Y = Aᵀ O A per tile, 16 channels per vector, into a pixel-major block that is transposed
 /// into the channels' planes, then bias, residual and activation.</item>
@@ -35,16 +36,22 @@ public static unsafe class WinogradF23
     private const int MaxTiles = 64;
 
     /// <summary>
-    /// Whether F(2×2, 3×3) is expected to beat the GEMM paths: a shape F(4×4, 3×3) leaves out, with enough channels
-    /// for the products to run near the peak, output channels in 16-channel blocks, and 8-64 tiles.
+    /// Whether F(2×2, 3×3) is expected to beat F(4×4, 3×3) and the GEMM paths: enough channels for the products to run
+    /// near the peak, output channels in 16-channel blocks, 8-64 tiles, and an image on which F(4×4, 3×3) has at most
+    /// <see cref="F43TilesUpTo"/> tiles. There its 36 products are at most 16 columns wide (the 16-column tile runs at
+    /// 61% of the peak) and its transformed filters 2.25× these: ResNet's 14×14 layer3 convs, layer profile (p50),
+    /// 0.64 against 0.87 ms on one thread, 0.38 against 0.50 on two; with their filters from memory 0.89 against
+    /// 1.05 and 0.48 against 0.59.
     /// </summary>
     public static bool IsProfitable(in ConvShape s) =>
-        Enabled && WinogradF43.IsSupported(s) && !WinogradF43.IsProfitable(s)
-        && s.InChannels >= 64 && s.OutChannels >= 64 && s.OutChannels % 16 == 0
-        && Tiles(s) >= 8 && Tiles(s) <= MaxTiles;
+        Enabled && WinogradF43.IsSupported(s) && s.InChannels >= 64 && s.OutChannels >= 64 && s.OutChannels % 16 == 0
+        && Tiles(s) >= 8 && Tiles(s) <= MaxTiles && (s.OutHeight + 3) / 4 * ((s.OutWidth + 3) / 4) <= F43TilesUpTo;
 
     /// <summary>Whether <see cref="Conv2D.Choose"/> may pick this path; a switch for the benchmarks' A/B.</summary>
     internal static bool Enabled = true;
+
+    /// <summary>Most F(4×4, 3×3) tiles of an image this path takes over (<see cref="IsProfitable"/>); a field for A/B runs.</summary>
+    internal static int F43TilesUpTo = 16;
 
     private static int TilesY(in ConvShape s) => (s.OutHeight + 1) / 2;
     private static int TilesX(in ConvShape s) => (s.OutWidth + 1) / 2;

@@ -156,7 +156,7 @@ public unsafe class WinogradTests
         }
     }
 
-    /// <summary>Where F(4×4, 3×3) has too few tiles (a 7×7 image), the 3×3 layers of many channels take F(2×2, 3×3); off without Winograd.</summary>
+    /// <summary>Where F(4×4, 3×3) has 16 tiles or fewer (7×7 and 14×14 images), the 3×3 layers of many channels take F(2×2, 3×3); off without Winograd.</summary>
     [Fact]
     public void F23ChosenForSmallImagesWithManyChannels()
     {
@@ -164,7 +164,9 @@ public unsafe class WinogradTests
         using var scope = KernelIsa.Override(IsaLevel.Avx512);
         Assert.Equal(ConvAlgorithm.WinogradF23, Conv2D.Choose(Shape(512, 7, 7, 512), allowWinograd: true));
         Assert.NotEqual(ConvAlgorithm.WinogradF23, Conv2D.Choose(Shape(512, 7, 7, 512), allowWinograd: false));
-        Assert.Equal(ConvAlgorithm.Winograd, Conv2D.Choose(Shape(256, 14, 14, 256), allowWinograd: true));
+        Assert.Equal(ConvAlgorithm.WinogradF23, Conv2D.Choose(Shape(256, 14, 14, 256), allowWinograd: true));
+        Assert.Equal(ConvAlgorithm.Winograd, Conv2D.Choose(Shape(128, 28, 28, 128), allowWinograd: true));
+        Assert.Equal(ConvAlgorithm.Winograd, Conv2D.Choose(Shape(32, 14, 14, 32), allowWinograd: true));
         Assert.NotEqual(ConvAlgorithm.WinogradF23, Conv2D.Choose(Shape(512, 7, 7, 500), allowWinograd: true));
     }
 
