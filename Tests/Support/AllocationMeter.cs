@@ -20,13 +20,21 @@ public static class AllocationMeter
     }
 
     /// <summary>
-    /// Bytes allocated by <paramref name="action"/>, measured again (up to <paramref name="attempts"/> times) while
-    /// collections keep interrupting it; fails if no attempt ran without one.
+    /// Bytes allocated by <paramref name="action"/>: the least over three windows without a collection (measured again, up
+    /// to <paramref name="attempts"/> times, while collections keep interrupting it); fails if no attempt ran without one.
+    /// A real per-run allocation shows in every window; a quantum moved by something else (a CI run saw 8,048 B in one
+    /// clean window of a Winograd loop that allocates nothing) does not show in all three.
     /// </summary>
     public static long MeasureClean(Action action, int attempts = 10)
     {
-        for (int i = 0; i < attempts; i++)
-            if (Measure(action) is long bytes) return bytes;
-        throw new Xunit.Sdk.XunitException($"every one of {attempts} allocation measurements was interrupted by a garbage collection");
+        long? least = null;
+        int clean = 0;
+        for (int i = 0; i < attempts && clean < 3; i++)
+            if (Measure(action) is long bytes)
+            {
+                least = Math.Min(least ?? long.MaxValue, bytes);
+                clean++;
+            }
+        return least ?? throw new Xunit.Sdk.XunitException($"every one of {attempts} allocation measurements was interrupted by a garbage collection");
     }
 }
