@@ -493,6 +493,7 @@ public static unsafe class Profiler
     private static Action<bool> AbSwitch(string which) => which switch
     {
         "wgroup" => on => WinogradF43.GroupTileRows = on,
+        "nextb" => on => GemmDriver.PrefetchNextProduct = on,
         "f23" => on => WinogradF23.Enabled = on,
         "stemphase" => on => DirectSmallConv.SplitPhases = on,
         "steal" => on => WorkerPool.Steal = on,

@@ -142,7 +142,7 @@ public static unsafe class WinogradF23
             TransformInput(S, X, v, block);
             for (int xi = 0; xi < Xi; xi++)
                 Sgemm.MultiplyPackedSlice(false, tiles, b0 * 16, cols, 0, c, v + xi * PointStride(tiles, c), c, U[xi],
-                    o + xi * PointStride(tiles, cols), cols, WorkerPool.Serial);
+                    o + xi * PointStride(tiles, cols), cols, WorkerPool.Serial, xi + 1 < Xi ? U[xi + 1] : null);
             for (int b = b0; b < b1; b++) TransformOutput(b, o + (b - b0) * 16, cols);
         }
 

@@ -27,6 +27,11 @@ internal unsafe struct GemmDriver : IParallelBody
     /// <summary>Rows of each prepacked B panel when this product uses only K of them (a depth slice); 0: K.</summary>
     public int BPackedDepth;
     public float* C; public long Ldc;
+    /// <summary>
+    /// The prepacked B (offset as <see cref="BPacked"/>) of the product the caller runs next on this thread, or null: the
+    /// last slice of this one prefetches its first slice, which would otherwise start cold (Winograd's 16 products in a row).
+    /// </summary>
+    public float* NextB;
     private int _mPanels, _n16, _nTasks, _mTasks, _nTiles;
 
     /// <summary>Splits C into tasks and runs them on the pool.</summary>
@@ -101,6 +106,9 @@ internal unsafe struct GemmDriver : IParallelBody
 
     /// <summary>Whether a prepacked B's first slice of the next K block is prefetched by the last slice of this one. A field for A/B runs.</summary>
     internal static bool PrefetchNextKBlock = true;
+
+    /// <summary>Whether <see cref="NextB"/> is prefetched. A field for A/B runs.</summary>
+    internal static bool PrefetchNextProduct = true;
 
     /// <summary>Whether a prepacked A's next panel is prefetched (<see cref="TileContext.PrefetchA"/>). A field for A/B runs.</summary>
     internal static bool PrefetchPrepackedA = true;
@@ -220,6 +228,8 @@ internal unsafe struct GemmDriver : IParallelBody
                     if (nextSlice == null && BPacked != null && GemmBlocking.PrefetchPrepackedB && PrefetchNextKBlock
                         && np + units >= np1 && mbEnd == mp1 && kb + 1 < kBlocks && np0 + 2 * units <= _n16)
                         nextSlice = BPacked + (long)np0 * 16 * (BPackedDepth > 0 ? BPackedDepth : K) + (long)(k0 + kStep) * 16;
+                    if (nextSlice == null && NextB != null && PrefetchNextProduct && np + units >= np1 && mbEnd == mp1 && kb + 1 == kBlocks && np0 + 2 * units <= _n16)
+                        nextSlice = NextB + (long)np0 * 16 * (BPackedDepth > 0 ? BPackedDepth : K);
                     bool firstSlice = np == np0 && APacked != null && PrefetchPrepackedA;
                     if (cols <= SgemmColumnTailAvx512.PairMaxCols && Kernel.Isa == Platform.IsaLevel.Avx512 && SgemmColumnTailAvx512.Enabled && PairTails)
                     {

@@ -132,8 +132,10 @@ public static unsafe class Sgemm
     /// rows (depth) and columns, the columns starting on a 16-column panel (col0 a multiple of 16), A holding just those
     /// kRows. For a thread that computes its own share of the outputs, or its own part of the sum over K.
     /// </summary>
+    /// <param name="next">A packed B of the same shape that this thread multiplies next with the same block (or null): its first
+    /// slice is prefetched while this product ends.</param>
     internal static void MultiplyPackedSlice(bool transA, int m, int col0, int cols, int k0, int kRows, float* a, int lda, PackedMatrix b,
-        float* c, int ldc, WorkerPool pool)
+        float* c, int ldc, WorkerPool pool, PackedMatrix? next = null)
     {
         if (b.IsLeftOperand || col0 % 16 != 0 || col0 < 0 || cols < 1 || col0 + cols > b.Cols || k0 < 0 || kRows < 1 || k0 + kRows > b.Rows)
             throw new ArgumentException("Packed B does not hold this block.", nameof(b));
@@ -142,6 +144,7 @@ public static unsafe class Sgemm
             Kernel = SgemmKernelTable.For(KernelIsa.Current), M = m, N = cols, K = kRows, Alpha = 1f, Beta = 0f,
             A = a, Lda = lda, TransA = transA, BPacked = b.Buffer.Floats + (long)col0 * b.Rows + (long)k0 * 16, BPackedDepth = b.Rows,
             C = c, Ldc = ldc,
+            NextB = next != null && next.Rows == b.Rows && next.Cols == b.Cols ? next.Buffer.Floats + (long)col0 * b.Rows + (long)k0 * 16 : null,
         };
         d.Run(pool);
     }
