@@ -183,6 +183,16 @@ public class CliCommandTests
         Assert.Equal(0, soak.GetProperty("allocated_bytes").GetInt64());
     }
 
+    /// <summary>A transformer's int64 inputs (ids, mask, token types) get random values every embedding table accepts.</summary>
+    [Fact]
+    public void BenchRunsMiniLmWithRandomTokensAtASequenceLength()
+    {
+        if (FastInfer.Tests.Transformer.MiniLmModel.Path is not { } model) return; // the model package is not restored here
+        var r = CliHarness.Invoke("bench", model, "--dim", "sequence=16", "--threads", "1", "--warmup", "1", "--iterations", "2", "--compare", "ort", "--json");
+        Assert.True(r.Code == 0, r.ToString());
+        Assert.True(r.Json().GetProperty("ratio_p50").GetDouble() > 0);
+    }
+
     [Fact]
     public void BenchColdStartsFreshProcessesForBothEngines()
     {

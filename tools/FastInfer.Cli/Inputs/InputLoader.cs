@@ -72,7 +72,11 @@ public static class InputLoader
         info.Shape?.Select(d => d.IsFixed ? d.Value : dims.GetValueOrDefault(d.Symbol ?? "", 1)).ToArray()
         ?? throw new CliException($"input '{info.Name}' has no declared shape; pass it with --input");
 
-    /// <summary>Seeded random values: floats uniform in [-1, 1), integers small and non-negative (safe as indices), bools 0/1.</summary>
+    /// <summary>
+    /// Seeded random values: floats uniform in [-1, 1), integers 0 or 1, bools 0/1. Integers are often indices: 0 and 1
+    /// are valid in any table of two rows or more (a BERT's token types have exactly two; values up to 3 made
+    /// <c>bench</c> on MiniLM stop at its token-type Gather).
+    /// </summary>
     public static NpyArray Random(ValueInfo info, long[] shape, Random rng)
     {
         long count = 1;
@@ -96,13 +100,13 @@ public static class InputLoader
             case DataType.Int64:
             {
                 var v = new long[n];
-                for (int i = 0; i < n; i++) v[i] = rng.Next(4);
+                for (int i = 0; i < n; i++) v[i] = rng.Next(2);
                 return NpyArray.Create<long>(v, shape);
             }
             case DataType.Int32:
             {
                 var v = new int[n];
-                for (int i = 0; i < n; i++) v[i] = rng.Next(4);
+                for (int i = 0; i < n; i++) v[i] = rng.Next(2);
                 return NpyArray.Create<int>(v, shape);
             }
             case DataType.Bool:
