@@ -219,7 +219,7 @@ public unsafe class ConvTests
     }
 
     /// <summary>One shape through one algorithm against the scalar reference; fused adds bias, residual and ReLU.</summary>
-    private static void CheckPath(in ConvShape s, ConvAlgorithm algorithm, bool fused, WorkerPool pool, Random rnd, string what)
+    internal static void CheckPath(in ConvShape s, ConvAlgorithm algorithm, bool fused, WorkerPool pool, Random rnd, string what)
     {
         long yCount = (long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth;
         using var x = Random((long)s.Batch * s.InChannels * s.InHeight * s.InWidth, rnd);
@@ -267,7 +267,7 @@ public unsafe class ConvTests
     }
 
     /// <summary>One convolution (an algorithm, or null for the default im2col path) on one thread and on two: bit for bit equal.</summary>
-    private static void AssertSameForOneAndTwoThreads(in ConvShape s, ConvAlgorithm? algorithm, bool residual, Random rnd, string what)
+    internal static void AssertSameForOneAndTwoThreads(in ConvShape s, ConvAlgorithm? algorithm, bool residual, Random rnd, string what)
     {
         using var p1 = new WorkerPool(1);
         using var p2 = new WorkerPool(2);

@@ -10,8 +10,9 @@ using static FastInfer.Tests.Kernels.KernelTestUtil;
 namespace FastInfer.Tests.Kernels;
 
 /// <summary>
-/// Winograd F(4×4, 3×3) against the scalar convolution reference: odd image sizes (tile and 16-tile-chunk
-/// edges), odd channel counts (GEMM tails), padding 0–2, batch, fused bias/residual/ReLU, 1 and 2 threads.
+/// Winograd F(4×4, 3×3) and F(2×2, 3×3) against the scalar convolution reference: odd image sizes (tile and
+/// 16-tile-chunk edges), odd channel counts (GEMM tails, partial 16-channel blocks), padding 0–2, batch, fused
+/// bias/residual/ReLU, 1 and 2 threads; results bit-identical across thread counts; no allocation per run.
 /// Tolerance: the project's fp32 default, rtol 1e-3 / atol 1e-4, with He-scaled filters and inputs in [−1, 1].
 /// </summary>
 public unsafe class WinogradTests
@@ -49,25 +50,10 @@ public unsafe class WinogradTests
         using var pool = new WorkerPool(threads);
         var rnd = new Random(17);
         foreach (var s in Shapes)
-        foreach (bool fused in new[] { false, true })
         {
             Assert.True(WinogradF43.IsSupported(s));
-            long xCount = (long)s.Batch * s.InChannels * s.InHeight * s.InWidth;
-            long yCount = (long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth;
-            using var x = Random(xCount, rnd);
-            using var w = Random((long)s.OutChannels * s.KernelSize, rnd, (float)Math.Sqrt(2.0 / s.KernelSize));
-            using var bias = Random(s.OutChannels, rnd);
-            using var residual = Random(yCount, rnd);
-            using var want = new AlignedBuffer(yCount * 4);
-            using var got = new AlignedBuffer(yCount * 4);
-            using var weights = new ConvWeights(s.OutChannels, s.InChannels, 3, 3, 1, w.Floats, fused ? bias.Floats : null);
-            weights.PrepareWinograd();
-            using var ws = new AlignedBuffer(Conv2D.WorkspaceBytes(s, ConvAlgorithm.Winograd));
-            var act = fused ? Activation.Relu : Activation.None;
-            float* res = fused ? residual.Floats : null;
-            ConvReference.Run(s, x.Floats, w.Floats, fused ? bias.Floats : null, res, act, want.Floats);
-            Conv2D.Run(s, weights, x.Floats, got.Floats, res, act, ws.Floats, pool, ConvAlgorithm.Winograd);
-            AssertClose(want.Floats, got.Floats, yCount, 1e-3, 1e-4, $"winograd t{threads} {s} fused={fused}");
+            foreach (bool fused in new[] { false, true })
+                ConvTests.CheckPath(s, ConvAlgorithm.Winograd, fused, pool, rnd, $"winograd t{threads}");
         }
     }
 
@@ -76,43 +62,32 @@ public unsafe class WinogradTests
     {
         if (!KernelIsa.IsSupported(IsaLevel.Avx512)) return;
         using var scope = KernelIsa.Override(IsaLevel.Avx512);
-        var s = Shape(33, 46, 46, 40); // 12 × 12 tiles: split into one part per thread at 2 threads
-        var rnd = new Random(3);
-        long yCount = (long)s.OutChannels * s.OutHeight * s.OutWidth;
-        using var x = Random((long)s.InChannels * s.InHeight * s.InWidth, rnd);
-        using var w = Random((long)s.OutChannels * s.KernelSize, rnd, 0.2f);
-        using var weights = new ConvWeights(s.OutChannels, s.InChannels, 3, 3, 1, w.Floats, null);
-        weights.PrepareWinograd();
-        using var ws = new AlignedBuffer(Conv2D.WorkspaceBytes(s, ConvAlgorithm.Winograd));
-        using var y1 = new AlignedBuffer(yCount * 4);
-        using var y2 = new AlignedBuffer(yCount * 4);
-        using var p1 = new WorkerPool(1);
-        using var p2 = new WorkerPool(2);
-        Conv2D.Run(s, weights, x.Floats, y1.Floats, null, Activation.None, ws.Floats, p1, ConvAlgorithm.Winograd);
-        Conv2D.Run(s, weights, x.Floats, y2.Floats, null, Activation.None, ws.Floats, p2, ConvAlgorithm.Winograd);
-        AssertEqual(y1.Floats, y2.Floats, yCount, "winograd 1 vs 2 threads");
+        // 12 × 12 tiles: split into one part per thread at 2 threads.
+        ConvTests.AssertSameForOneAndTwoThreads(Shape(33, 46, 46, 40), ConvAlgorithm.Winograd, residual: false, new Random(3), "winograd");
     }
 
     [Fact]
-    public void NoAllocationPerRunAfterWarmUp()
+    public void NoAllocationPerRunAfterWarmUp() => AssertNoAllocationPerRun(Shape(16, 20, 20, 32), ConvAlgorithm.Winograd);
+
+    /// <summary>Ten runs on two threads after three warm-up runs allocate nothing.</summary>
+    private static void AssertNoAllocationPerRun(ConvShape s, ConvAlgorithm algorithm)
     {
         if (!KernelIsa.IsSupported(IsaLevel.Avx512)) return;
         using var scope = KernelIsa.Override(IsaLevel.Avx512);
-        var s = Shape(16, 20, 20, 32);
         var rnd = new Random(9);
-        using var x = Random((long)s.InChannels * 20 * 20, rnd);
+        using var x = Random((long)s.InChannels * s.InHeight * s.InWidth, rnd);
         using var w = Random((long)s.OutChannels * s.KernelSize, rnd);
         using var y = new AlignedBuffer((long)s.OutChannels * s.OutHeight * s.OutWidth * 4);
         using var weights = new ConvWeights(s.OutChannels, s.InChannels, 3, 3, 1, w.Floats, null);
-        weights.PrepareWinograd();
-        using var ws = new AlignedBuffer(Conv2D.WorkspaceBytes(s, ConvAlgorithm.Winograd));
+        weights.PrepareFor(algorithm);
+        using var ws = new AlignedBuffer(Math.Max(64, Conv2D.WorkspaceBytes(s, algorithm)));
         using var pool = new WorkerPool(2);
-        for (int i = 0; i < 3; i++) Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool, ConvAlgorithm.Winograd);
+        for (int i = 0; i < 3; i++) Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool, algorithm);
         // Over windows without a garbage collection: one triggered by other test classes can retire this thread's
         // allocation context mid-window and show as a few KB allocated (AllocationMeter).
         long bytes = AllocationMeter.MeasureClean(() =>
         {
-            for (int i = 0; i < 10; i++) Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool, ConvAlgorithm.Winograd);
+            for (int i = 0; i < 10; i++) Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, ws.Floats, pool, algorithm);
         }, attempts: 50);
         Assert.Equal(0, bytes);
     }
@@ -138,22 +113,7 @@ public unsafe class WinogradTests
         var rnd = new Random(23);
         foreach (var s in F23Shapes)
         foreach (bool fused in new[] { false, true })
-        {
-            long yCount = (long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth;
-            using var x = Random((long)s.Batch * s.InChannels * s.InHeight * s.InWidth, rnd);
-            using var w = Random((long)s.OutChannels * s.KernelSize, rnd, (float)Math.Sqrt(2.0 / s.KernelSize));
-            using var bias = Random(s.OutChannels, rnd);
-            using var residual = Random(yCount, rnd);
-            using var want = new AlignedBuffer(yCount * 4);
-            using var got = new AlignedBuffer(yCount * 4);
-            using var weights = new ConvWeights(s.OutChannels, s.InChannels, 3, 3, 1, w.Floats, fused ? bias.Floats : null);
-            weights.PrepareWinogradF23();
-            var act = fused ? Activation.Relu : Activation.None;
-            float* res = fused ? residual.Floats : null;
-            ConvReference.Run(s, x.Floats, w.Floats, fused ? bias.Floats : null, res, act, want.Floats);
-            Conv2D.Run(s, weights, x.Floats, got.Floats, res, act, null, pool, ConvAlgorithm.WinogradF23);
-            AssertClose(want.Floats, got.Floats, yCount, 1e-3, 1e-4, $"winograd F23 t{threads} {s} fused={fused}");
-        }
+            ConvTests.CheckPath(s, ConvAlgorithm.WinogradF23, fused, pool, rnd, $"winograd F23 t{threads}");
     }
 
     /// <summary>Where F(4×4, 3×3) has 16 tiles or fewer (7×7 and 14×14 images), the 3×3 layers of many channels take F(2×2, 3×3); off without Winograd.</summary>
@@ -175,42 +135,10 @@ public unsafe class WinogradTests
     {
         if (!KernelIsa.IsSupported(IsaLevel.Avx512)) return;
         using var scope = KernelIsa.Override(IsaLevel.Avx512);
-        var s = Shape(96, 7, 7, 160); // 10 channel blocks: 5 per part
-        var rnd = new Random(5);
-        long yCount = (long)s.OutChannels * s.OutHeight * s.OutWidth;
-        using var x = Random((long)s.InChannels * s.InHeight * s.InWidth, rnd);
-        using var w = Random((long)s.OutChannels * s.KernelSize, rnd, 0.2f);
-        using var bias = Random(s.OutChannels, rnd);
-        using var residual = Random(yCount, rnd);
-        using var weights = new ConvWeights(s.OutChannels, s.InChannels, 3, 3, 1, w.Floats, bias.Floats);
-        weights.PrepareWinogradF23();
-        using var y1 = new AlignedBuffer(yCount * 4);
-        using var y2 = new AlignedBuffer(yCount * 4);
-        using var p1 = new WorkerPool(1);
-        using var p2 = new WorkerPool(2);
-        Conv2D.Run(s, weights, x.Floats, y1.Floats, residual.Floats, Activation.Relu, null, p1, ConvAlgorithm.WinogradF23);
-        Conv2D.Run(s, weights, x.Floats, y2.Floats, residual.Floats, Activation.Relu, null, p2, ConvAlgorithm.WinogradF23);
-        AssertEqual(y1.Floats, y2.Floats, yCount, "winograd F23 1 vs 2 threads");
+        // 10 channel blocks: 5 per part.
+        ConvTests.AssertSameForOneAndTwoThreads(Shape(96, 7, 7, 160), ConvAlgorithm.WinogradF23, residual: true, new Random(5), "winograd F23");
     }
 
     [Fact]
-    public void F23NoAllocationPerRunAfterWarmUp()
-    {
-        if (!KernelIsa.IsSupported(IsaLevel.Avx512)) return;
-        using var scope = KernelIsa.Override(IsaLevel.Avx512);
-        var s = Shape(64, 7, 7, 64);
-        var rnd = new Random(9);
-        using var x = Random((long)s.InChannels * 49, rnd);
-        using var w = Random((long)s.OutChannels * s.KernelSize, rnd);
-        using var y = new AlignedBuffer((long)s.OutChannels * 49 * 4);
-        using var weights = new ConvWeights(s.OutChannels, s.InChannels, 3, 3, 1, w.Floats, null);
-        weights.PrepareWinogradF23();
-        using var pool = new WorkerPool(2);
-        for (int i = 0; i < 3; i++) Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, null, pool, ConvAlgorithm.WinogradF23);
-        long bytes = AllocationMeter.MeasureClean(() =>
-        {
-            for (int i = 0; i < 10; i++) Conv2D.Run(s, weights, x.Floats, y.Floats, null, Activation.Relu, null, pool, ConvAlgorithm.WinogradF23);
-        }, attempts: 50);
-        Assert.Equal(0, bytes);
-    }
+    public void F23NoAllocationPerRunAfterWarmUp() => AssertNoAllocationPerRun(Shape(64, 7, 7, 64), ConvAlgorithm.WinogradF23);
 }
