@@ -8,8 +8,8 @@ namespace FastInfer.Benchmarks;
 
 /// <summary>
 /// ResNet-18 convolution layers (batch 1, NCHW) through Conv2D.Run, im2col/transforms included, bias + ReLU fused;
-/// with the algorithm a session would choose (Winograd for 3×3 s1 where profitable, pixel-rows GEMM for the 7×7
-/// stage) and with Winograd off.
+/// with the algorithm a session would choose (Winograd F(4×4, 3×3) for 3×3 s1 at 56×56 and 28×28, F(2×2, 3×3) at
+/// 14×14 and 7×7) and with Winograd off (direct tiles or the pixel-rows GEMM).
 /// </summary>
 [MemoryDiagnoser]
 public unsafe class ConvBenchmarks

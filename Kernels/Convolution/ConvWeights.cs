@@ -121,13 +121,13 @@ public sealed unsafe class ConvWeights : IDisposable
     /// </summary>
     public void PrepareWinogradF23(IPackedOperandStore? store = null, string key = "")
     {
-        if (KernelHeight != 3 || KernelWidth != 3 || Group != 1)
-            throw new InvalidOperationException($"Winograd F(2x2,3x3) needs 3x3 ungrouped filters, not {KernelHeight}x{KernelWidth} in {Group} group(s).");
+        if (KernelHeight != 3 || KernelWidth != 3 || Group != 1 || OutChannels % 16 != 0)
+            throw new InvalidOperationException($"Winograd F(2x2,3x3) needs 3x3 ungrouped filters with output channels in blocks of 16, not {KernelHeight}x{KernelWidth} in {Group} group(s), {OutChannels} channels.");
         lock (_winogradLock)
         {
             if (WinogradF23Filters != null) return;
             int c = InChannelsPerGroup, m = OutChannels;
-            long floats = (long)(m + 15) / 16 * 16 * c, bytes = floats * sizeof(float);
+            long floats = (long)m * c, bytes = floats * sizeof(float);
             var packed = new PackedMatrix[16];
             int found = 0;
             // All 16 stored (a pre-packed .fim): used in place, the transform skipped.
@@ -139,14 +139,13 @@ public sealed unsafe class ConvWeights : IDisposable
                 // 1.23-1.58 ms each in 4 KiB pages, 0.87-1.05 in huge pages).
                 for (int xi = 0; xi < found; xi++) packed[xi].Dispose();
                 _winogradF23Block = new AlignedBuffer(16 * bytes, zero: false);
-                float[] u = WinogradF23.TransformFilters(Raw.Floats, m, c);
-                fixed (float* pu = u)
-                    for (int xi = 0; xi < 16; xi++)
-                    {
-                        float* dst = _winogradF23Block.Floats + xi * floats;
-                        packed[xi] = Sgemm.PackBInto(false, c, m, pu + (long)xi * c * m, m, dst);
-                        store?.Offer($"{key}/winograd23/{xi}", dst, bytes);
-                    }
+                WinogradF23.TransformFiltersPacked(Raw.Floats, m, c, _winogradF23Block.Floats, floats);
+                for (int xi = 0; xi < 16; xi++)
+                {
+                    float* dst = _winogradF23Block.Floats + xi * floats;
+                    packed[xi] = Sgemm.PackedB(c, m, dst);
+                    store?.Offer($"{key}/winograd23/{xi}", dst, bytes);
+                }
             }
             WinogradF23Filters = packed;
         }

@@ -74,8 +74,15 @@ public static unsafe class WinogradF23
     private static long PartFloats(in ConvShape s, int cols) =>
         Xi * PointStride(Tiles(s), s.InChannels) + 2 * BlockFloats(s) + Xi * PointStride(Tiles(s), cols);
 
-    /// <summary>U[ξ] = (G g Gᵀ)[ξ] as 16 row-major C×M matrices (input channel rows, output channel columns), in double then rounded.</summary>
-    internal static float[] TransformFilters(float* oihw, int m, int c)
+    /// <summary>
+    /// U[ξ] = (G g Gᵀ)[ξ] in double, rounded, written straight into the products' packed right operands: point ξ's Uᵀ
+    /// (C×M) at <paramref name="dst"/> + ξ·<paramref name="pointFloats"/>, in 16-column panels (the layout of
+    /// <see cref="Sgemm.PackB(bool, int, int, float*, int)"/> with kc = C: element (ci, mo) at panel mo / 16, row ci).
+    /// M must be a multiple of 16. Through an M×C float[] and PackB instead, ResNet's 512-channel convs took 80-100 ms
+    /// each at load, most of it faulting in the 16 MiB array.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per session, during a cold start: no tier-0 pass
+    internal static void TransformFiltersPacked(float* oihw, int m, int c, float* dst, long pointFloats)
     {
         ReadOnlySpan<double> g4 =
         [
@@ -84,9 +91,10 @@ public static unsafe class WinogradF23
             0.5, -0.5, 0.5,
             0, 0, 1,
         ];
-        var u = new float[(long)Xi * m * c];
         Span<double> tmp = stackalloc double[4 * 3];
         for (int mo = 0; mo < m; mo++)
+        {
+            float* column = dst + (long)(mo >> 4) * 16 * c + (mo & 15);
             for (int ci = 0; ci < c; ci++)
             {
                 float* g = oihw + ((long)mo * c + ci) * 9;
@@ -95,9 +103,9 @@ public static unsafe class WinogradF23
                         tmp[i * 3 + k] = g4[i * 3] * g[k] + g4[i * 3 + 1] * g[3 + k] + g4[i * 3 + 2] * g[6 + k];
                 for (int i = 0; i < 4; i++)
                     for (int j = 0; j < 4; j++)
-                        u[((long)(i * 4 + j) * c + ci) * m + mo] = (float)(tmp[i * 3] * g4[j * 3] + tmp[i * 3 + 1] * g4[j * 3 + 1] + tmp[i * 3 + 2] * g4[j * 3 + 2]);
+                        column[(i * 4 + j) * pointFloats + ci * 16] = (float)(tmp[i * 3] * g4[j * 3] + tmp[i * 3 + 1] * g4[j * 3 + 1] + tmp[i * 3 + 2] * g4[j * 3 + 2]);
             }
-        return u;
+        }
     }
 
     public static void Run(in ConvShape s, ConvWeights weights, float* x, float* y, float* residual, Activation activation, WorkerPool pool)

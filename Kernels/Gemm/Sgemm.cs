@@ -36,15 +36,11 @@ public static unsafe class Sgemm
     }
 
     /// <summary>
-    /// Packs a right operand op(B)[K×N] into <paramref name="dst"/> (<c>⌈N/16⌉·16·K</c> floats, 64-byte aligned, owned by
-    /// the caller and outliving the result): several operands in one block of memory.
+    /// A right operand [K×N] already in the packed layout at <paramref name="dst"/> (<c>⌈N/16⌉·16·K</c> floats, 64-byte
+    /// aligned, owned by the caller and outliving the result), written there by a transform that packs as it goes.
     /// </summary>
-    public static PackedMatrix PackBInto(bool transB, int k, int n, float* b, int ldb, float* dst)
-    {
-        long bytes = (long)(n + 15) / 16 * 16 * k * sizeof(float);
-        GemmPacking.PackB(transB, b, ldb, 0, k, 0, n, dst);
-        return new PackedMatrix(AlignedBuffer.View(dst, bytes), k, n, isLeftOperand: false, KernelIsa.Current, 16);
-    }
+    internal static PackedMatrix PackedB(int k, int n, float* dst) =>
+        new(AlignedBuffer.View(dst, (long)(n + 15) / 16 * 16 * k * sizeof(float)), k, n, isLeftOperand: false, KernelIsa.Current, 16);
 
     /// <summary>
     /// A constant right operand op(B)[K×N] packed: found in <paramref name="store"/> under <paramref name="key"/>
