@@ -57,7 +57,7 @@ public static unsafe class WinogradF23
     private static int TilesX(in ConvShape s) => (s.OutWidth + 1) / 2;
     private static int Tiles(in ConvShape s) => TilesY(s) * TilesX(s);
 
-    /// <summary>The zero-margined plane the input transform gathers from: every 4×4 patch of every tile lies inside it.</summary>
+    /// <summary>The zero-margined plane the input transform reads its patches from: every 4×4 patch of every tile lies inside it.</summary>
     private static int PaddedWidth(in ConvShape s) => 2 * TilesX(s) + 2;
     private static int PaddedHeight(in ConvShape s) => 2 * TilesY(s) + 2;
 
