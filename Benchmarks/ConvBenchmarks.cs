@@ -14,8 +14,8 @@ namespace FastInfer.Benchmarks;
 [MemoryDiagnoser]
 public unsafe class ConvBenchmarks
 {
-    /// <summary>name: C, H, M, kernel, stride, pad.</summary>
-    [Params("conv1 3x224 64 7s2", "layer1 64x56 64 3s1", "layer2 128x28 128 3s1", "layer3 256x14 256 3s1", "layer4 512x7 512 3s1", "layer4.0 256x14 512 3s2", "down2 64x56 128 1s2", "dw 128x56 dw3s1")]
+    /// <summary>"name CxH M KsS": input channels and size, output channels (or "dw" for depthwise), kernel and stride.</summary>
+    [Params("conv1 3x224 64 7s2", "layer1 64x56 64 3s1", "layer2 128x28 128 3s1", "layer3 256x14 256 3s1", "layer4 512x7 512 3s1", "layer4.0 256x14 512 3s2", "down2 64x56 128 1s2", "dw 128x56 dw 3s1")]
     public string Layer { get; set; } = "layer1 64x56 64 3s1";
 
     [Params(1, 2)]
@@ -36,9 +36,9 @@ public unsafe class ConvBenchmarks
         var p = Layer.Split(' ');
         var ch = p[1].Split('x');
         int c = int.Parse(ch[0]), h = int.Parse(ch[1]);
-        bool dw = p[2] == "dw";
+        bool dw = p[2] == "dw"; // depthwise: as many outputs as channels
         int m = dw ? c : int.Parse(p[2]);
-        string ks = dw ? p[3][2..] : p[3];
+        string ks = p[3];
         int k = ks[0] - '0', stride = ks[2] - '0';
         _s = new ConvShape
         {
