@@ -12,8 +12,8 @@ namespace FastInfer.Kernels.Convolution;
 /// <item>depthwise (group = C = M): direct, vectorized along the output row, no workspace;</item>
 /// <item>1×1 stride 1, no padding: no im2col, the input already is the column matrix;</item>
 /// <item>everything else (strided 1×1 included, where im2col is a plain gather): im2col + packed GEMM;</item>
-/// <item>3×3 stride 1, when asked for with <see cref="ConvAlgorithm.Winograd"/>: <see cref="WinogradF43"/>, or on small
-/// images (ResNet's 7×7) with <see cref="ConvAlgorithm.WinogradF23"/>: <see cref="WinogradF23"/>;</item>
+/// <item>3×3 stride 1, when Winograd is allowed: <see cref="WinogradF43"/> (<see cref="ConvAlgorithm.Winograd"/>), or on
+/// small images (ResNet's 14×14 and 7×7) <see cref="WinogradF23"/> (<see cref="ConvAlgorithm.WinogradF23"/>);</item>
 /// <item>few input channels, stride 1 (a first layer): <see cref="DirectSmallConv"/>, no im2col;</item>
 /// <item>many channels in blocks of 64 where Winograd does not apply (stride 2): <see cref="DirectTileConv"/>, no im2col.</item>
 /// </list>

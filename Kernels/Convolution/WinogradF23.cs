@@ -45,7 +45,7 @@ public static unsafe class WinogradF23
     /// </summary>
     public static bool IsProfitable(in ConvShape s) =>
         Enabled && WinogradF43.IsSupported(s) && s.InChannels >= 64 && s.OutChannels >= 64 && s.OutChannels % 16 == 0
-        && Tiles(s) >= 8 && Tiles(s) <= MaxTiles && (s.OutHeight + 3) / 4 * ((s.OutWidth + 3) / 4) <= F43TilesUpTo;
+        && Tiles(s) >= 8 && Tiles(s) <= MaxTiles && WinogradF43.Tiles(s) <= F43TilesUpTo;
 
     /// <summary>Whether <see cref="Conv2D.Choose"/> may pick this path; a switch for the benchmarks' A/B.</summary>
     internal static bool Enabled = true;

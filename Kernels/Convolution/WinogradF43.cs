@@ -43,14 +43,16 @@ public static unsafe class WinogradF43
     /// efficient and enough tiles that the 16-lane transforms and the GEMM columns are not mostly padding.
     /// </summary>
     public static bool IsProfitable(in ConvShape s) =>
-        IsSupported(s) && s.InChannels >= 16 && s.OutChannels >= 16 && TilesY(s) * TilesX(s) >= 16;
+        IsSupported(s) && s.InChannels >= 16 && s.OutChannels >= 16 && Tiles(s) >= 16;
 
     private static int TilesY(in ConvShape s) => (s.OutHeight + 3) / 4;
     private static int TilesX(in ConvShape s) => (s.OutWidth + 3) / 4;
+    /// <summary>4×4 output tiles covering the image.</summary>
+    internal static int Tiles(in ConvShape s) => TilesY(s) * TilesX(s);
     private static long Align16(long floats) => (floats + 15) & ~15L;
 
     /// <summary>Workspace: V (36·C·T floats) and O (36·M·T), each padded for whole-vector reads past the end.</summary>
-    public static long WorkspaceBytes(in ConvShape s) => RegionFloats(s, (long)TilesY(s) * TilesX(s)) * sizeof(float);
+    public static long WorkspaceBytes(in ConvShape s) => RegionFloats(s, Tiles(s)) * sizeof(float);
 
     /// <summary>Floats of one region holding V and O for <paramref name="tiles"/> tiles, a multiple of 16.</summary>
     private static long RegionFloats(in ConvShape s, long tiles) =>

@@ -223,13 +223,14 @@ internal unsafe struct GemmDriver : IParallelBody
                     bool hasNext = np + units < np1 && np + 2 * units <= _n16;
                     bool prefetchNext = (BPacked != null && GemmBlocking.PrefetchPrepackedB) || (directSlice && (np + 2 * units) * 16 <= colEnd);
                     float* nextSlice = hasNext && prefetchNext ? bSlice + units * bStride : null;
-                    // The last slice of a K block pulls in the task's first slice of the next K block: a prepacked weight
-                    // streaming from memory would otherwise start every K block with a slice nobody prefetched.
-                    if (nextSlice == null && BPacked != null && GemmBlocking.PrefetchPrepackedB && PrefetchNextKBlock
-                        && np + units >= np1 && mbEnd == mp1 && kb + 1 < kBlocks && np0 + 2 * units <= _n16)
-                        nextSlice = BPacked + (long)np0 * 16 * (BPackedDepth > 0 ? BPackedDepth : K) + (long)(k0 + kStep) * 16;
-                    if (nextSlice == null && NextB != null && PrefetchNextProduct && np + units >= np1 && mbEnd == mp1 && kb + 1 == kBlocks && np0 + 2 * units <= _n16)
-                        nextSlice = NextB + (long)np0 * 16 * (BPackedDepth > 0 ? BPackedDepth : K);
+                    // The last slice of a K block pulls in the task's first slice of what follows: the next K block, or after
+                    // the last one the next product's B (NextB). A prepacked weight streaming from memory would otherwise
+                    // start every K block, and every product of a series, with a slice nobody prefetched.
+                    if (nextSlice == null && BPacked != null && GemmBlocking.PrefetchPrepackedB && np + units >= np1 && mbEnd == mp1 && np0 + 2 * units <= _n16)
+                    {
+                        float* following = kb + 1 < kBlocks ? (PrefetchNextKBlock ? BPacked + (long)(k0 + kStep) * 16 : null) : (PrefetchNextProduct ? NextB : null);
+                        if (following != null) nextSlice = following + (long)np0 * 16 * (BPackedDepth > 0 ? BPackedDepth : K);
+                    }
                     bool firstSlice = np == np0 && APacked != null && PrefetchPrepackedA;
                     if (cols <= SgemmColumnTailAvx512.PairMaxCols && Kernel.Isa == Platform.IsaLevel.Avx512 && SgemmColumnTailAvx512.Enabled && PairTails)
                     {
