@@ -18,13 +18,27 @@ public static unsafe class Sgemm
     public static void Multiply(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, in GemmEpilogue epilogue, WorkerPool pool)
     {
+        var kernel = SgemmKernelTable.For(KernelIsa.Current);
+        if (TransposedProduct.Pays(kernel, m, n, k, beta))
+        {
+            // A narrow or ragged N on a tall A: the tail goes to the panel side, where it costs less (see TransposedProduct).
+            TransposedProduct.Multiply(kernel, transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, epilogue, pool);
+            return;
+        }
         var d = new GemmDriver
         {
-            Kernel = SgemmKernelTable.For(KernelIsa.Current), M = m, N = n, K = k, Alpha = alpha, Beta = beta, Epilogue = epilogue,
+            Kernel = kernel, M = m, N = n, K = k, Alpha = alpha, Beta = beta, Epilogue = epilogue,
             A = a, Lda = lda, TransA = transA, B = b, Ldb = ldb, TransB = transB, C = c, Ldc = ldc,
         };
         d.Run(pool);
     }
+
+    /// <summary>
+    /// Whether <see cref="Multiply"/> computes this product (at the current tier) as Cᵀ = op(B)ᵀ·op(A)ᵀ and transposes it
+    /// into C: a tall A with a narrow or ragged N, where N's tail is cheaper on the panel side. Depends on the shape alone.
+    /// </summary>
+    public static bool TransposesProduct(int m, int n, int k, float beta) =>
+        TransposedProduct.Pays(SgemmKernelTable.For(KernelIsa.Current), m, n, k, beta);
 
     /// <summary>Packs a right operand op(B)[K×N] once, for <see cref="MultiplyPacked"/>.</summary>
     public static PackedMatrix PackB(bool transB, int k, int n, float* b, int ldb)

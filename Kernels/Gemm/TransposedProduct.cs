@@ -1,0 +1,132 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Gemm.MicroKernels;
+using FastInfer.Kernels.Memory;
+using FastInfer.Kernels.Platform;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Kernels.Gemm;
+
+/// <summary>
+/// A product with both operands unpacked computed as Cᵀ = op(B)ᵀ·op(A)ᵀ into per-thread scratch, then transposed into C
+/// with the epilogue. The AVX-512 tile is 12 rows (broadcast from A) by 32 columns (vectors of B): rows of any height from
+/// 8 up run at the same speed, but an N tail of 1-24 columns runs on narrower, slower tiles. When N is narrow or ends in
+/// such a tail and M is a wide multiple of 32 (ResNet-18's layer4 as a GEMM, 512×49×4608: 49 = 32 + 17), the tail is
+/// cheaper on the other side. The same K blocks give every element of C the same sequence of FMAs, so the result equals
+/// the direct orientation's (bar a per-column bias added after, not before, the earlier K blocks' sum).
+/// In-process, one thread (GFLOP/s direct → transposed, OpenBLAS): 512×49×4608 138 → 166 (149), 256×196×2304
+/// 185 → 193 (190), 512×20×1152 100 → 141 (119), 512×300×1152 193 → 200 (195); 128×784×1152 196 → 187 and 64×3136×576
+/// 196 → 162 (B read in place, not packed, in the direct one), so the choice is by shape (<see cref="Pays"/>).
+/// </summary>
+internal static unsafe class TransposedProduct
+{
+    /// <summary>Whether <see cref="Pays"/> may choose this route. A field for A/B runs.</summary>
+    internal static bool Enabled = true;
+
+    /// <summary>Largest Cᵀ held in scratch (floats): 16 MiB.</summary>
+    private const long MaxScratchFloats = 4L << 20;
+
+    /// <summary>
+    /// Whether the transposed orientation is expected to be faster for this shape: AVX-512, beta 0 (C is not read), an A
+    /// too tall for the direct orientation's in-place B (which beats packing), and the estimated tile efficiency at least
+    /// 2% better, plus the transpose's cost (~10/K). Depends on the shape alone, so never on the thread count.
+    /// </summary>
+    public static bool Pays(in SgemmKernelTable kernel, int m, int n, int k, float beta)
+    {
+        if (!Enabled || kernel.Isa != IsaLevel.Avx512 || kernel.Nr != 32 || beta != 0f) return false;
+        if (m <= GemmBlocking.McPanels * kernel.Mr || (long)m * n > MaxScratchFloats || k < 64) return false;
+        double direct = RowEfficiency(m, kernel.Mr) * ColumnEfficiency(n);
+        double transposed = RowEfficiency(n, kernel.Mr) * ColumnEfficiency(m);
+        return transposed >= direct * (1.02 + 10.0 / k);
+    }
+
+    /// <summary>
+    /// Speed of a panel of even height (M shared out over ⌈M/Mr⌉ panels) relative to a full one: the AVX-512 tile with
+    /// 1-7 rows has too few FMA chains (`profile kernel`: 1 row 24% of peak, 4 rows 80%, 6 rows 86%, 8-12 rows 90-91%).
+    /// </summary>
+    private static double RowEfficiency(int rows, int mr)
+    {
+        int panels = (rows + mr - 1) / mr;
+        return (rows / panels) switch { 1 => 0.26, 2 => 0.52, 3 => 0.70, 4 => 0.88, 5 => 0.90, 6 => 0.95, 7 => 0.97, _ => 1.0 };
+    }
+
+    /// <summary>
+    /// Columns computed per unit of a full 32-column tile's time: a tail of 1-8 columns runs on the column kernel, 9-16
+    /// on the 16-column tile (64% of peak against 91%: 0.71 of a full tile's time), 17-24 on both.
+    /// </summary>
+    private static double ColumnEfficiency(int cols)
+    {
+        int tail = cols % 32;
+        double tailCost = tail switch { 0 => 0, <= 4 => 0.3, <= 8 => 0.45, <= 16 => 0.72, <= 24 => 0.9, _ => 1.0 };
+        return cols / (32.0 * (cols / 32 + tailCost));
+    }
+
+    /// <summary>C = alpha·op(A)·op(B) + epilogue (beta 0), through Cᵀ in scratch.</summary>
+    public static void Multiply(in SgemmKernelTable kernel, bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float* c, int ldc, in GemmEpilogue epilogue, WorkerPool pool)
+    {
+        // Cᵀ rows are M floats; 16 more at the end so a 16×16 transpose of the last rows' final block reads inside the buffer.
+        float* ct = Scratch((long)n * m + 16);
+        var d = new GemmDriver
+        {
+            Kernel = kernel, M = n, N = m, K = k, Alpha = alpha, Beta = 0f,
+            A = b, Lda = ldb, TransA = !transB, B = a, Ldb = lda, TransB = !transA, C = ct, Ldc = m,
+        };
+        d.Run(pool);
+        var store = new TransposingStore { Source = ct, M = m, N = n, C = c, Ldc = ldc, Epilogue = epilogue };
+        pool.For((m + 15) / 16, ref store);
+    }
+
+    [ThreadStatic] private static AlignedBuffer? t_scratch;
+
+    /// <summary>The calling thread's Cᵀ buffer, grown to a power of two at most once per size class (no allocation per call after that).</summary>
+    private static float* Scratch(long floats)
+    {
+        var s = t_scratch;
+        if (s == null || s.ByteLength < floats * sizeof(float))
+        {
+            s?.Dispose();
+            t_scratch = s = new AlignedBuffer(Math.Max(1L << 18, (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)(floats * sizeof(float)))), zero: true);
+        }
+        return s.Floats;
+    }
+
+    /// <summary>
+    /// Part i: rows [16i, 16i + 16) of C from columns of Cᵀ, 16×16 blocks transposed in registers, the epilogue applied
+    /// per row of C as <see cref="TileStore512"/> applies it (+ bias, + residual, activation).
+    /// </summary>
+    private struct TransposingStore : IParallelBody
+    {
+        public float* Source;
+        public int M, N;
+        public float* C;
+        public int Ldc;
+        public GemmEpilogue Epilogue;
+
+        public void Invoke(int part)
+        {
+            int i0 = part * 16, rows = Math.Min(16, M - i0);
+            float* block = stackalloc float[16 * 16];
+            var activation = Epilogue.Activation;
+            var zero = Vector512<float>.Zero;
+            var biasKind = Epilogue.Bias == null ? BiasKind.None : Epilogue.BiasKind;
+            for (int j0 = 0; j0 < N; j0 += 16)
+            {
+                int cols = Math.Min(16, N - j0);
+                // block[t·16 + r] = Cᵀ[j0 + r][i0 + t] = C[i0 + t][j0 + r]; rows r ≥ cols come back as zeros.
+                PackTranspose.Block16(Source + (long)j0 * M + i0, M, cols, block, 16);
+                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(cols)).AsSingle();
+                var columnBias = biasKind == BiasKind.PerColumn ? Avx512F.MaskLoad(Epilogue.Bias + j0, mask, zero) : zero;
+                for (int t = 0; t < rows; t++)
+                {
+                    int i = i0 + t;
+                    var v = Vector512.Load(block + t * 16);
+                    if (biasKind == BiasKind.PerRow) v += Vector512.Create(Epilogue.Bias[i]);
+                    else if (biasKind == BiasKind.PerColumn) v += columnBias;
+                    if (Epilogue.Residual != null) v += Avx512F.MaskLoad(Epilogue.Residual + (long)i * Epilogue.ResidualStride + j0, mask, zero);
+                    Avx512F.MaskStore(C + (long)i * Ldc + j0, mask, TileStore512.Activate(v, activation));
+                }
+            }
+        }
+    }
+}
