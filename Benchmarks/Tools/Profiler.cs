@@ -520,7 +520,7 @@ public static unsafe class Profiler
         "laststore" => on => FastInfer.Kernels.Gemm.MicroKernels.TileStore512.FastLastStore = on,
         "panels" => on => GemmDriver.BalancePanels = on,
         "pfspread" => on => GemmDriver.SpreadPrefetch = on,
-        "latec" => on => FastInfer.Kernels.Gemm.MicroKernels.SgemmKernel12x32Avx512.LateCPrefetch = on,
+        "plainstore" => on => FastInfer.Kernels.Gemm.MicroKernels.TileContext.AllowPlainStores = on,
         "transposed" => on => TransposedProduct.Enabled = on,
         _ => on => GemmBlocking.PrefetchPrepackedB = on,
     };

@@ -39,8 +39,19 @@ internal unsafe struct TileContext
     /// </summary>
     public float* PrefetchA;
 
+    /// <summary>
+    /// Whether the AVX-512 kernel may store a tile with nothing but a store or accumulate to do straight from its
+    /// accumulators (see <see cref="SgemmKernel12x32Avx512"/>); from <see cref="AllowPlainStores"/>, read here so that
+    /// the kernel reads no static field.
+    /// </summary>
+    public bool PlainStores;
+
+    /// <summary>Default of <see cref="PlainStores"/>. A field for A/B runs.</summary>
+    internal static bool AllowPlainStores = true;
+
     public TileContext(float alpha, float beta, in GemmEpilogue e)
     {
+        PlainStores = AllowPlainStores;
         Alpha = alpha; Beta = beta; AlphaIsOne = alpha == 1f; First = true; Last = true;
         Bias = e.Bias; BiasKind = e.Bias == null ? BiasKind.None : e.BiasKind;
         Residual = e.Residual; ResidualStride = e.ResidualStride; Activation = e.Activation;
