@@ -14,9 +14,9 @@ namespace FastInfer.Kernels.Gemm;
 /// such a tail and M is a wide multiple of 32 (ResNet-18's layer4 as a GEMM, 512×49×4608: 49 = 32 + 17), the tail is
 /// cheaper on the other side. The same K blocks give every element of C the same sequence of FMAs, so the result equals
 /// the direct orientation's (bar a per-column bias added after, not before, the earlier K blocks' sum).
-/// In-process, one thread (GFLOP/s direct → transposed, OpenBLAS): 512×49×4608 138 → 166 (149), 256×196×2304
-/// 185 → 193 (190), 512×20×1152 100 → 141 (119), 512×300×1152 193 → 200 (195); 128×784×1152 196 → 187 and 64×3136×576
-/// 196 → 162 (B read in place, not packed, in the direct one), so the choice is by shape (<see cref="Pays"/>).
+/// In-process, one thread (GFLOP/s direct → transposed): 512×49×4608 124 → 144, 512×20×1152 95 → 128, 512×36×1152 136
+/// → 147; 128×784×1152 196 → 187 and 64×3136×576 196 → 162 (B read in place, not packed, in the direct one), and once
+/// the kernel stored full tiles straight from its accumulators, 256×196×2304 183 → 176: the choice is by shape (<see cref="Pays"/>).
 /// </summary>
 internal static unsafe class TransposedProduct
 {
@@ -29,7 +29,8 @@ internal static unsafe class TransposedProduct
     /// <summary>
     /// Whether the transposed orientation is expected to be faster for this shape: AVX-512, beta 0 (C is not read), an A
     /// too tall for the direct orientation's in-place B (which beats packing), and the estimated tile efficiency at least
-    /// 2% better, plus the transpose's cost (~10/K). Depends on the shape alone, so never on the thread count.
+    /// 5% better, plus the transpose's cost (~10/K): below that the packing differences decide, either way (256×196×2304,
+    /// 512×100×1152 and 512×300×1152 measured alike or worse transposed). Depends on the shape alone, never on the thread count.
     /// </summary>
     public static bool Pays(in SgemmKernelTable kernel, int m, int n, int k, float beta)
     {
@@ -37,7 +38,7 @@ internal static unsafe class TransposedProduct
         if (m <= GemmBlocking.McPanels * kernel.Mr || (long)m * n > MaxScratchFloats || k < 64) return false;
         double direct = RowEfficiency(m, kernel.Mr) * ColumnEfficiency(n);
         double transposed = RowEfficiency(n, kernel.Mr) * ColumnEfficiency(m);
-        return transposed >= direct * (1.02 + 10.0 / k);
+        return transposed >= direct * (1.05 + 10.0 / k);
     }
 
     /// <summary>
@@ -52,12 +53,12 @@ internal static unsafe class TransposedProduct
 
     /// <summary>
     /// Columns computed per unit of a full 32-column tile's time: a tail of 1-8 columns runs on the column kernel, 9-16
-    /// on the 16-column tile (64% of peak against 91%: 0.71 of a full tile's time), 17-24 on both.
+    /// on the 16-column tile (83% of peak against 94%: 0.56 of a full tile's time), 17-24 on both.
     /// </summary>
     private static double ColumnEfficiency(int cols)
     {
         int tail = cols % 32;
-        double tailCost = tail switch { 0 => 0, <= 4 => 0.3, <= 8 => 0.45, <= 16 => 0.72, <= 24 => 0.9, _ => 1.0 };
+        double tailCost = tail switch { 0 => 0, <= 4 => 0.3, <= 8 => 0.45, <= 16 => 0.56, <= 24 => 0.86, _ => 1.0 };
         return cols / (32.0 * (cols / 32 + tailCost));
     }
 
