@@ -143,10 +143,10 @@ internal unsafe struct GemmDriver : IParallelBody
         int colEnd = Math.Min(N, np1 * 16);
         float* scratch = GemmScratch.Get();
         float* aScratch = scratch + GemmScratch.BFloats;
-        // Decided on the shape, once: B's full slices read in place, and then a prepacked A's panels in one block.
+        // Decided on the shape, once: B's full slices read in place, and then all of A's panels in one block.
         bool direct = ReadsBInPlace;
-        int blockPanels = direct && APacked != null ? InPlaceBPanelsPrepacked : GemmBlocking.McPanels;
-        float** panels = stackalloc float*[Math.Max(GemmBlocking.McPanels, InPlaceBPanelsPrepacked)];
+        int blockPanels = direct ? InPlaceBPanels : GemmBlocking.McPanels;
+        float** panels = stackalloc float*[Math.Max(GemmBlocking.McPanels, InPlaceBPanels)];
         var ctx = new TileContext(Alpha, Beta, Epilogue);
         int kStep = GemmBlocking.KStep(K), kBlocks = Math.Max(1, Ceil(K, kStep));
         for (int kb = 0; kb < kBlocks; kb++)
@@ -269,24 +269,22 @@ internal unsafe struct GemmDriver : IParallelBody
 
     /// <summary>
     /// Whether full B slices are read in place rather than packed: an AVX-512 product whose B is row-major and packed on
-    /// the fly, with an A of one M block at most (<see cref="InPlaceBPanels"/>: a convolution's 64-192 output channels).
+    /// the fly, with an A of at most <see cref="InPlaceBPanels"/> panels, all in one block (a convolution's 64-288 output channels).
     /// Each packed slice would be read by only that block's kernel calls, so packing it (written, then read back) cost
     /// a large share of the product; in place, the calls read the slice's rows straight from B, the next slice
     /// prefetched. In-process A/B, one thread, A prepacked: 64×12544×147 141 → 175 GFLOP/s, 64×3136×576 155 → 190,
-    /// 128×784×1152 185 → 202, 192×3136×576 172 → 186; with two M blocks or more (256×196×2304, 1024³) it was 1-5% slower.
+    /// 128×784×1152 185 → 202, 192×3136×576 172 → 186; with two M blocks or more (1024³) it was 1-5% slower.
     /// </summary>
     private readonly bool ReadsBInPlace =>
         InPlaceB && BPacked == null && !TransB && Kernel.Nr == 32 && Kernel.Isa == Platform.IsaLevel.Avx512
-        && _mPanels <= (APacked != null ? InPlaceBPanelsPrepacked : InPlaceBPanels);
+        && _mPanels <= InPlaceBPanels;
 
     /// <summary>
-    /// Most panels of a prepacked A for which B is read in place, all of them in one block (no packing scratch to size):
-    /// 256×784×576 179 → 189 GFLOP/s and 256×3136×576 175 → 186 in-process A/B; 256×196×2304 unchanged.
+    /// Most panels of A (prepacked or packed on the fly) for which B is read in place, all of them in one block: a prepacked
+    /// A 256×784×576 179 → 189 GFLOP/s and 256×3136×576 175 → 186; packed on the fly (up to 16 panels before), 256×784×576
+    /// 194 → 213, 200×300×1000 188 → 194, 256×196×2304 192 → 194 (in-process A/B, one thread).
     /// </summary>
-    internal const int InPlaceBPanelsPrepacked = 24;
-
-    /// <summary>Most A panels for which B is read in place (<see cref="ReadsBInPlace"/>).</summary>
-    internal const int InPlaceBPanels = GemmBlocking.McPanels;
+    internal const int InPlaceBPanels = 24;
 
     /// <summary>Whether <see cref="ReadsBInPlace"/> may apply. A field for A/B runs.</summary>
     internal static bool InPlaceB = true;

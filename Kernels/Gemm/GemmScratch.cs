@@ -5,13 +5,13 @@ namespace FastInfer.Kernels.Gemm;
 
 /// <summary>
 /// Per-thread packing scratch for non-constant GEMM operands: one KC×NC block of B (at the wide N block) and a block of
-/// up to McPanels Mr×KC micro-panels of A. Allocated once per thread on first use and kept (pool workers are persistent),
-/// so a GEMM allocates nothing per call.
+/// up to <see cref="GemmDriver.InPlaceBPanels"/> Mr×KC micro-panels of A (the one block of an A whose B is read in place).
+/// Allocated once per thread on first use and kept (pool workers are persistent), so a GEMM allocates nothing per call.
 /// </summary>
 internal static unsafe class GemmScratch
 {
     public const int BFloats = GemmBlocking.Kc * GemmBlocking.NcUnitsWide * 16;
-    public const int AFloats = GemmBlocking.Kc * SgemmKernelTable.MaxMr * GemmBlocking.McPanels;
+    public const int AFloats = GemmBlocking.Kc * SgemmKernelTable.MaxMr * GemmDriver.InPlaceBPanels;
 
     [ThreadStatic] private static AlignedBuffer? t_buffer;
 

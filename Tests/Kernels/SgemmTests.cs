@@ -91,10 +91,11 @@ public unsafe class SgemmTests
         Check(isa, pool, "PackedB", true, false, 49, 96, 777, 1, 0, default, seed++);
         Check(isa, pool, "Multiply", false, false, 49, 50, 400, 1, 0.5f, default, seed++);
         Check(isa, pool, "Multiply", true, false, 61, 40, 130, 1, 0, default, seed++);
-        // A short A (one block of panels, packed on the fly or prepacked up to 24 panels) reads B's full 32-column slices
+        // A short A (up to 24 panels, in one block, packed on the fly or prepacked) reads B's full 32-column slices
         // in place and packs only the tail slice: both, over two K blocks, and a B row stride of exactly 4 KiB.
         Check(isa, pool, "PackedA", false, false, 250, 70, 400, 1, 0, default, seed++);
         Check(isa, pool, "Multiply", false, false, 150, 96, 390, 1, 0.5f, default, seed++);
+        Check(isa, pool, "Multiply", false, false, 281, 75, 400, 1, 0.5f, default, seed++);
         Check(isa, pool, "PackedA", false, false, 40, 1024, 50, 1, 0, default, seed++);
     }
 
