@@ -232,21 +232,21 @@ internal unsafe struct GemmDriver : IParallelBody
                         if (following != null) nextSlice = following + (long)np0 * 16 * (BPackedDepth > 0 ? BPackedDepth : K);
                     }
                     bool firstSlice = np == np0 && APacked != null && PrefetchPrepackedA;
-                    if (cols <= SgemmColumnTailAvx512.PairMaxCols && Kernel.Isa == Platform.IsaLevel.Avx512 && SgemmColumnTailAvx512.Enabled && PairTails)
+                    if (PairTails && Kernel.RunTailPair != null && cols <= Kernel.TailPairMaxCols)
                     {
                         // A narrow tail: two panels per call, so its FMA chains fill the pipeline (one panel's 1-4 do not).
                         int mp = mb;
                         for (; mp + 1 < mbEnd; mp += 2)
                         {
                             int r0 = PanelRow(mp), r1 = PanelRow(mp + 1), r2 = PanelRow(mp + 2);
-                            SgemmColumnTailAvx512.RunPair(r1 - r0, panels[mp - mb], C + r0 * Ldc + col0, r0, r2 - r1, panels[mp + 1 - mb], C + r1 * Ldc + col0, r1,
+                            Kernel.RunTailPair(r1 - r0, panels[mp - mb], C + r0 * Ldc + col0, r0, r2 - r1, panels[mp + 1 - mb], C + r1 * Ldc + col0, r1,
                                 cols, bSlice, kc, (nint)Ldc, col0, &ctx);
                         }
                         if (mp < mbEnd)
                         {
-                            // An odd panel out: the same column kernel on its own (it reads no prefetch fields of the context).
+                            // An odd panel out: on its own (a tail this narrow reads no prefetch fields of the context).
                             int r0 = PanelRow(mp);
-                            SgemmColumnTailAvx512.Run(PanelRow(mp + 1) - r0, cols, panels[mp - mb], bSlice, kc, C + r0 * Ldc + col0, (nint)Ldc, r0, col0, &ctx);
+                            Kernel.Run(PanelRow(mp + 1) - r0, cols, panels[mp - mb], bSlice, sliceStride, kc, C + r0 * Ldc + col0, (nint)Ldc, r0, col0, &ctx);
                         }
                         continue;
                     }
