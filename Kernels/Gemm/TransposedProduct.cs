@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Gemm.MicroKernels;
 using FastInfer.Kernels.Memory;
 using FastInfer.Kernels.Platform;
@@ -93,8 +91,8 @@ internal static unsafe class TransposedProduct
     }
 
     /// <summary>
-    /// Part i: rows [16i, 16i + 16) of C from columns of Cᵀ, 16×16 blocks transposed in registers, the epilogue applied
-    /// per row of C as <see cref="TileStore512"/> applies it (+ bias, + residual, activation).
+    /// Part i: rows [16i, 16i + 16) of C from columns of Cᵀ, 16×16 blocks transposed in registers into a tile that
+    /// <see cref="TileStore512.Tile"/> stores with the epilogue, as the direct orientation's last K block would.
     /// </summary>
     private struct TransposingStore : IParallelBody
     {
@@ -107,26 +105,15 @@ internal static unsafe class TransposedProduct
         public void Invoke(int part)
         {
             int i0 = part * 16, rows = Math.Min(16, M - i0);
-            float* block = stackalloc float[16 * 16];
-            var activation = Epilogue.Activation;
-            var zero = Vector512<float>.Zero;
-            var biasKind = Epilogue.Bias == null ? BiasKind.None : Epilogue.BiasKind;
+            // A tile of rows 32 floats apart, as TileStore512 reads it; 16 of them used.
+            float* tile = stackalloc float[16 * 32];
+            var ctx = new TileContext(1f, 0f, Epilogue);
             for (int j0 = 0; j0 < N; j0 += 16)
             {
                 int cols = Math.Min(16, N - j0);
-                // block[t·16 + r] = Cᵀ[j0 + r][i0 + t] = C[i0 + t][j0 + r]; rows r ≥ cols come back as zeros.
-                PackTranspose.Block16(Source + (long)j0 * M + i0, M, cols, block, 16);
-                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(cols)).AsSingle();
-                var columnBias = biasKind == BiasKind.PerColumn ? Avx512F.MaskLoad(Epilogue.Bias + j0, mask, zero) : zero;
-                for (int t = 0; t < rows; t++)
-                {
-                    int i = i0 + t;
-                    var v = Vector512.Load(block + t * 16);
-                    if (biasKind == BiasKind.PerRow) v += Vector512.Create(Epilogue.Bias[i]);
-                    else if (biasKind == BiasKind.PerColumn) v += columnBias;
-                    if (Epilogue.Residual != null) v += Avx512F.MaskLoad(Epilogue.Residual + (long)i * Epilogue.ResidualStride + j0, mask, zero);
-                    Avx512F.MaskStore(C + (long)i * Ldc + j0, mask, TileStore512.Activate(v, activation));
-                }
+                // tile[t·32 + r] = Cᵀ[j0 + r][i0 + t] = C[i0 + t][j0 + r]; rows r ≥ cols come back as zeros.
+                PackTranspose.Block16(Source + (long)j0 * M + i0, M, cols, tile, 32);
+                TileStore512.Tile(C + (long)i0 * Ldc + j0, Ldc, tile, rows, cols, i0, j0, &ctx);
             }
         }
     }

@@ -93,77 +93,6 @@ internal static unsafe class SgemmKernel12x32Avx512
         }
     }
 
-    /// <summary>
-    /// What a tile's rows need when stored straight from the accumulators: whether C is accumulated, and on the last K
-    /// block the bias, residual and activation (only the kinds that need no call: a call would make the JIT keep the
-    /// accumulators in memory). Read from the context after the k loop.
-    /// </summary>
-    private readonly struct RowEpilogue
-    {
-        private readonly bool _accumulate, _last, _two;
-        private readonly Vector512<float> _columnBias0, _columnBias1;
-        private readonly float* _rowBias, _residual;
-        private readonly nint _residualStride;
-        private readonly ActivationKind _kind;
-        private readonly float _alpha, _beta;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public RowEpilogue(TileContext* t, int row0, int col0, bool two)
-        {
-            _accumulate = !t->First;
-            _last = t->Last;
-            _two = two;
-            _columnBias0 = _columnBias1 = Vector512<float>.Zero;
-            _rowBias = _residual = null;
-            _residualStride = 0;
-            _kind = ActivationKind.None;
-            _alpha = _beta = 0;
-            if (!_last) return;
-            if (t->BiasKind == BiasKind.PerColumn)
-            {
-                _columnBias0 = Vector512.Load(t->Bias + col0);
-                if (two) _columnBias1 = Vector512.Load(t->Bias + col0 + 16);
-            }
-            else if (t->BiasKind == BiasKind.PerRow) _rowBias = t->Bias + row0;
-            if (t->Residual != null)
-            {
-                _residual = t->Residual + row0 * t->ResidualStride + col0;
-                _residualStride = (nint)t->ResidualStride;
-            }
-            _kind = t->Activation.Kind;
-            _alpha = t->Activation.Alpha;
-            _beta = t->Activation.Beta;
-        }
-
-        /// <summary>Row r of the tile: (acc + column bias) + C + row bias + residual, then the activation.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Store(float* c, Vector512<float> v0, Vector512<float> v1, int r)
-        {
-            if (_last) { v0 += _columnBias0; v1 += _columnBias1; }
-            if (_accumulate) { v0 += Vector512.Load(c); if (_two) v1 += Vector512.Load(c + 16); }
-            if (_rowBias != null) { var b = Vector512.Create(_rowBias[r]); v0 += b; v1 += b; }
-            if (_residual != null)
-            {
-                float* res = _residual + r * _residualStride;
-                v0 += Vector512.Load(res);
-                if (_two) v1 += Vector512.Load(res + 16);
-            }
-            if (_kind != ActivationKind.None) { v0 = Activate(v0); v1 = Activate(v1); }
-            Vector512.Store(v0, c);
-            if (_two) Vector512.Store(v1, c + 16);
-        }
-
-        /// <summary>As <see cref="TileStore512.Activate"/> for the kinds it computes inline.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private Vector512<float> Activate(Vector512<float> v) => _kind switch
-        {
-            ActivationKind.Relu => Vector512.Max(v, Vector512<float>.Zero),
-            ActivationKind.Clip => Vector512.Min(Vector512.Max(v, Vector512.Create(_alpha)), Vector512.Create(_beta)),
-            ActivationKind.LeakyRelu => Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * Vector512.Create(_alpha), v),
-            _ => v,
-        };
-    }
-
     private struct Wide : IRowCount { public static int Value => 2; }
     private struct Narrow : IRowCount { public static int Value => 1; }
     /// <summary>Whether the k loop prefetches the next B slice (<see cref="TileContext.Prefetch"/>): 1 or 0.</summary>
@@ -189,7 +118,7 @@ internal static unsafe class SgemmKernel12x32Avx512
         // (No static fields are read here: a class-initialization check is a call, and the JIT, sinking the read past the
         // loop, then kept all 24 accumulators in memory, storing each after every FMA: 20% of peak.)
         bool plainStore = t->PlainStores && cols >= (two ? 32 : 16) && t->AlphaIsOne && (!t->First || t->Beta == 0)
-            && (!t->Last || t->Activation.Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip or ActivationKind.LeakyRelu);
+            && (!t->Last || RowEpilogue512.IsInline(t->Activation.Kind));
         float* bNext = b + bPanelStride;
         // Pull the C tile toward L1 while the k loop runs, so its misses do not stall the stores: with a large M×N
         // block, C rows (ldc apart, one TLB page each for wide C) are cold by the time the next K block comes back to
@@ -257,23 +186,23 @@ internal static unsafe class SgemmKernel12x32Avx512
         if (plainStore)
         {
             // A full tile (32 columns, or 16 on the narrow one) with alpha 1 and at most a cheap activation: straight from
-            // the accumulators to C, with the epilogue in the order TileStore512 applies it, and no stack tile or call.
+            // the accumulators to C (RowEpilogue512, as TileStore512 stores), with no stack tile or call.
             // Alone in L1 (`profile kernel`), 12×32 at kc = 64 went from 79% to 94% of peak and 12×16 at kc = 256 from 64%
             // to 83%; ResNet-18, whose Winograd products have no epilogue, 3.5-3.8% faster at one and two threads
             // (in-process A/B, before the epilogue came here too).
-            var e = new RowEpilogue(t, row0, col0, two);
-            e.Store(c, c0_0, c0_1, 0);
-            if (R > 1) e.Store(c + ldc, c1_0, c1_1, 1);
-            if (R > 2) e.Store(c + 2 * ldc, c2_0, c2_1, 2);
-            if (R > 3) e.Store(c + 3 * ldc, c3_0, c3_1, 3);
-            if (R > 4) e.Store(c + 4 * ldc, c4_0, c4_1, 4);
-            if (R > 5) e.Store(c + 5 * ldc, c5_0, c5_1, 5);
-            if (R > 6) e.Store(c + 6 * ldc, c6_0, c6_1, 6);
-            if (R > 7) e.Store(c + 7 * ldc, c7_0, c7_1, 7);
-            if (R > 8) e.Store(c + 8 * ldc, c8_0, c8_1, 8);
-            if (R > 9) e.Store(c + 9 * ldc, c9_0, c9_1, 9);
-            if (R > 10) e.Store(c + 10 * ldc, c10_0, c10_1, 10);
-            if (R > 11) e.Store(c + 11 * ldc, c11_0, c11_1, 11);
+            var e = new RowEpilogue512(t, row0, col0, two);
+            e.Store(c, c0_0, c0_1, 0, anyActivation: false);
+            if (R > 1) e.Store(c + ldc, c1_0, c1_1, 1, anyActivation: false);
+            if (R > 2) e.Store(c + 2 * ldc, c2_0, c2_1, 2, anyActivation: false);
+            if (R > 3) e.Store(c + 3 * ldc, c3_0, c3_1, 3, anyActivation: false);
+            if (R > 4) e.Store(c + 4 * ldc, c4_0, c4_1, 4, anyActivation: false);
+            if (R > 5) e.Store(c + 5 * ldc, c5_0, c5_1, 5, anyActivation: false);
+            if (R > 6) e.Store(c + 6 * ldc, c6_0, c6_1, 6, anyActivation: false);
+            if (R > 7) e.Store(c + 7 * ldc, c7_0, c7_1, 7, anyActivation: false);
+            if (R > 8) e.Store(c + 8 * ldc, c8_0, c8_1, 8, anyActivation: false);
+            if (R > 9) e.Store(c + 9 * ldc, c9_0, c9_1, 9, anyActivation: false);
+            if (R > 10) e.Store(c + 10 * ldc, c10_0, c10_1, 10, anyActivation: false);
+            if (R > 11) e.Store(c + 11 * ldc, c11_0, c11_1, 11, anyActivation: false);
             return;
         }
         float* tile = stackalloc float[12 * 32];

@@ -15,68 +15,40 @@ internal static unsafe class TileStore512
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Tile(float* c, nint ldc, float* tile, int rows, int cols, int row0, int col0, TileContext* t)
     {
-        if (cols >= 32 && t->AlphaIsOne && !t->Last && (!t->First || t->Beta == 0))
+        if (t->AlphaIsOne && (!t->First || t->Beta == 0) && (!t->Last || FastLastStore))
         {
-            // Every K block but the last of a full-width tile: a plain store or accumulate, nothing else to decide.
-            if (t->First)
-                for (int r = 0; r < rows; r++, c += ldc, tile += 32) { Vector512.Store(Vector512.Load(tile), c); Vector512.Store(Vector512.Load(tile + 16), c + 16); }
-            else
-                for (int r = 0; r < rows; r++, c += ldc, tile += 32)
-                {
-                    Vector512.Store(Vector512.Load(tile) + Vector512.Load(c), c);
-                    Vector512.Store(Vector512.Load(tile + 16) + Vector512.Load(c + 16), c + 16);
-                }
-            return;
-        }
-        if (t->Last && t->AlphaIsOne && (!t->First || t->Beta == 0) && FastLastStore)
-        {
-            if (cols >= 32) LastFullWidth(c, ldc, tile, rows, row0, col0, t);
-            else LastPartialWidth(c, ldc, tile, rows, row0, col0, cols, t);
-            return;
+            // Alpha 1, and C either accumulated from earlier K blocks or not read.
+            if (cols >= 32) { FullWidth(c, ldc, tile, rows, row0, col0, t); return; }
+            if (t->Last) { LastPartialWidth(c, ldc, tile, rows, row0, col0, cols, t); return; }
         }
         for (int r = 0; r < rows; r++, c += ldc, tile += 32)
             Row(c, Vector512.Load(tile), Vector512.Load(tile + 16), row0 + r, col0, cols, t);
     }
 
     /// <summary>
-    /// Whether last-block stores with alpha 1 take <see cref="LastFullWidth"/> / <see cref="LastPartialWidth"/> (and
+    /// Whether last-block stores with alpha 1 take <see cref="FullWidth"/> / <see cref="LastPartialWidth"/> (and
     /// <see cref="TileStore256.Tile"/> its own); a switch for the benchmarks' A/B.
     /// </summary>
     internal static bool FastLastStore = true;
 
     /// <summary>
-    /// The last K block of a full-width tile (alpha 1, and C either accumulated from earlier K blocks or not read): the
-    /// context's fields read once into locals, a per-column bias loaded once for all rows. Through <see cref="Row"/> every
-    /// vector re-read them from the context after each store to C (which might alias it), a dozen loads and branches per
-    /// vector: a kc = 256 call alone ran at 84% of peak that way and 90% this way, ResNet-18's Winograd layer1 (K = 64)
-    /// 7% faster.
+    /// A full-width tile with alpha 1 and C either accumulated from earlier K blocks or not read, through
+    /// <see cref="RowEpilogue512"/> (the epilogue on the last K block): the context's fields read once per tile, a per-column
+    /// bias loaded once for all rows. Through <see cref="Row"/> every vector re-read them from the context after each
+    /// store to C (which might alias it), a dozen loads and branches per vector: a kc = 256 call alone ran at 84% of peak
+    /// that way and 90% this way, ResNet-18's Winograd layer1 (K = 64) 7% faster.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LastFullWidth(float* c, nint ldc, float* tile, int rows, int row0, int col0, TileContext* t)
+    private static void FullWidth(float* c, nint ldc, float* tile, int rows, int row0, int col0, TileContext* t)
     {
-        bool accumulate = !t->First, columnBias = t->BiasKind == BiasKind.PerColumn;
-        var activation = t->Activation;
-        float* bias = t->BiasKind == BiasKind.PerRow ? t->Bias + row0 : null;
-        // A per-column bias (a MatMul's) is the same two vectors for every row.
-        var cb0 = columnBias ? Vector512.Load(t->Bias + col0) : Vector512<float>.Zero;
-        var cb1 = columnBias ? Vector512.Load(t->Bias + col0 + 16) : Vector512<float>.Zero;
-        float* residual = t->Residual != null ? t->Residual + row0 * t->ResidualStride + col0 : null;
-        nint residualStride = (nint)t->ResidualStride;
+        var e = new RowEpilogue512(t, row0, col0, two: true);
         for (int r = 0; r < rows; r++, c += ldc, tile += 32)
-        {
-            var v0 = Vector512.Load(tile) + cb0;
-            var v1 = Vector512.Load(tile + 16) + cb1;
-            if (accumulate) { v0 += Vector512.Load(c); v1 += Vector512.Load(c + 16); }
-            if (bias != null) { var b = Vector512.Create(bias[r]); v0 += b; v1 += b; }
-            if (residual != null) { v0 += Vector512.Load(residual); v1 += Vector512.Load(residual + 16); residual += residualStride; }
-            Vector512.Store(Activate(v0, activation), c);
-            Vector512.Store(Activate(v1, activation), c + 16);
-        }
+            e.Store(c, Vector512.Load(tile), Vector512.Load(tile + 16), r, anyActivation: true);
     }
 
     /// <summary>
-    /// <see cref="LastFullWidth"/> for an N tail of under 32 columns (Winograd's 16-tile products on a 14×14 image are
-    /// all such tails): masked moves for the columns past the tile's edge.
+    /// <see cref="FullWidth"/>'s last K block for an N tail of under 32 columns (Winograd's 16-tile products on a 14×14
+    /// image are all such tails): masked moves for the columns past the tile's edge.
     /// </summary>
     private static void LastPartialWidth(float* c, nint ldc, float* tile, int rows, int row0, int col0, int cols, TileContext* t)
     {
