@@ -9,12 +9,13 @@ namespace FastInfer.Kernels.Gemm;
 /// A product with both operands unpacked computed as Cᵀ = op(B)ᵀ·op(A)ᵀ into per-thread scratch, then transposed into C
 /// with the epilogue. The AVX-512 tile is 12 rows (broadcast from A) by 32 columns (vectors of B): rows of any height from
 /// 8 up run at the same speed, but an N tail of 1-24 columns runs on narrower, slower tiles. When N is narrow or ends in
-/// such a tail and M is a wide multiple of 32 (ResNet-18's layer4 as a GEMM, 512×49×4608: 49 = 32 + 17), the tail is
+/// such a tail and M is a multiple of 32, or wide (ResNet-18's layer4 as a GEMM, 512×49×4608: 49 = 32 + 17), the tail is
 /// cheaper on the other side. The same K blocks give every element of C the same sequence of FMAs, so the result equals
 /// the direct orientation's (bar a per-column bias added after, not before, the earlier K blocks' sum).
 /// In-process, one thread (GFLOP/s direct → transposed): 512×49×4608 124 → 144, 512×20×1152 95 → 128, 512×36×1152 136
-/// → 147; 128×784×1152 196 → 187 and 64×3136×576 196 → 162 (B read in place, not packed, in the direct one), and once
-/// the kernel stored full tiles straight from its accumulators, 256×196×2304 183 → 176: the choice is by shape (<see cref="Pays"/>).
+/// → 147, 256×49×4608 104 → 132, 128×49×4608 100 → 149, 64×49×4608 95 → 129; 128×784×1152 196 → 187 and 64×3136×576
+/// 196 → 162 (B read in place, not packed, in the direct one), and once the kernel stored full tiles straight from its
+/// accumulators, 256×196×2304 183 → 176: the choice is by shape (<see cref="Pays"/>).
 /// </summary>
 internal static unsafe class TransposedProduct
 {
@@ -25,15 +26,15 @@ internal static unsafe class TransposedProduct
     private const long MaxScratchFloats = 4L << 20;
 
     /// <summary>
-    /// Whether the transposed orientation is expected to be faster for this shape: AVX-512, beta 0 (C is not read), an A
-    /// too tall for the direct orientation's in-place B (which beats packing), and the estimated tile efficiency at least
-    /// 5% better, plus the transpose's cost (~10/K): below that the packing differences decide, either way (256×196×2304,
-    /// 512×100×1152 and 512×300×1152 measured alike or worse transposed). Depends on the shape alone, never on the thread count.
+    /// Whether the transposed orientation is expected to be faster for this shape: AVX-512, beta 0 (C is not read), and
+    /// the estimated tile efficiency at least 5% better, plus the transpose's cost (~10/K): below that the packing
+    /// differences decide, either way (256×196×2304, 512×100×1152 and 512×300×1152 measured alike or worse transposed, and
+    /// a short A's B is read in place by the direct orientation). Depends on the shape alone, never on the thread count.
     /// </summary>
     public static bool Pays(in SgemmKernelTable kernel, int m, int n, int k, float beta)
     {
         if (!Enabled || kernel.Isa != IsaLevel.Avx512 || kernel.Nr != 32 || beta != 0f) return false;
-        if (m <= GemmBlocking.McPanels * kernel.Mr || (long)m * n > MaxScratchFloats || k < 64) return false;
+        if ((long)m * n > MaxScratchFloats || k < 64) return false;
         double direct = RowEfficiency(m, kernel.Mr) * ColumnEfficiency(n);
         double transposed = RowEfficiency(n, kernel.Mr) * ColumnEfficiency(m);
         return transposed >= direct * (1.05 + 10.0 / k);

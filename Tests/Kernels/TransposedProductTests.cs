@@ -25,9 +25,10 @@ public unsafe class TransposedProductTests
         Assert.True(Sgemm.TransposesProduct(512, 49, 4608, 0f));   // ResNet-18 layer4 as a GEMM: 49 = 32 + 17
         Assert.False(Sgemm.TransposesProduct(256, 196, 2304, 0f)); // layer3: 196 = 6·32 + 4, a tail too small to pay
         Assert.True(Sgemm.TransposesProduct(512, 20, 1152, 0f));
+        Assert.True(Sgemm.TransposesProduct(128, 49, 4608, 0f));   // a short A too (its B would be read in place)
         Assert.False(Sgemm.TransposesProduct(512, 49, 4608, 1f));  // C is read: beta must be 0
         Assert.False(Sgemm.TransposesProduct(1024, 1024, 1024, 0f)); // full tiles both ways
-        Assert.False(Sgemm.TransposesProduct(128, 784, 1152, 0f));  // a short A: B is read in place instead of packed
+        Assert.False(Sgemm.TransposesProduct(128, 784, 1152, 0f));  // a 16-column tail on a long N
         Assert.False(Sgemm.TransposesProduct(64, 3136, 576, 0f));
         Assert.False(Sgemm.TransposesProduct(49, 512, 4608, 0f));   // the narrow side already is the panel side
         Assert.False(Sgemm.TransposesProduct(512, 49, 40, 0f));     // too shallow to pay for the transpose
@@ -46,8 +47,8 @@ public unsafe class TransposedProductTests
         using var pool = new WorkerPool(threads);
         var rnd = new Random(40 + threads);
         using var bias = Random(600, rnd);
-        // Odd M (partial 16-row blocks of the transposing store), N tails of every kind, one and several K blocks.
-        var shapes = new[] { (205, 37, 300), (200, 5, 770), (330, 49, 400), (256, 68, 1200), (199, 21, 1000) };
+        // Odd M (partial 16-row blocks of the transposing store), N tails of every kind, one and several K blocks, a short A.
+        var shapes = new[] { (205, 37, 300), (200, 5, 770), (330, 49, 400), (256, 68, 1200), (199, 21, 1000), (70, 13, 500) };
         int seed = 500;
         foreach (var (m, n, k) in shapes)
         foreach (bool ta in new[] { false, true })
