@@ -77,19 +77,13 @@ internal static unsafe class TransposedProduct
         pool.For((m + 15) / 16, ref store);
     }
 
+    /// <summary>
+    /// The calling thread's Cᵀ buffer: its own, not <see cref="ThreadScratch"/>'s, which a caller may be holding (an im2col
+    /// band multiplied in place).
+    /// </summary>
     [ThreadStatic] private static AlignedBuffer? t_scratch;
 
-    /// <summary>The calling thread's Cᵀ buffer, grown to a power of two at most once per size class (no allocation per call after that).</summary>
-    private static float* Scratch(long floats)
-    {
-        var s = t_scratch;
-        if (s == null || s.ByteLength < floats * sizeof(float))
-        {
-            s?.Dispose();
-            t_scratch = s = new AlignedBuffer(Math.Max(1L << 18, (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)(floats * sizeof(float)))), zero: true);
-        }
-        return s.Floats;
-    }
+    private static float* Scratch(long floats) => ThreadScratch.Grow(ref t_scratch, floats);
 
     /// <summary>
     /// Part i: rows [16i, 16i + 16) of C from columns of Cᵀ, 16×16 blocks transposed in registers into a tile that

@@ -26,16 +26,22 @@ public static unsafe class ThreadScratch
     }
 
     /// <summary>At least <paramref name="floats"/> floats, 64-byte aligned, contents undefined; valid until the next call on this thread.</summary>
-    public static float* Get(long floats)
+    public static float* Get(long floats) => Grow(ref t_buffer, floats);
+
+    /// <summary>
+    /// <paramref name="buffer"/> (a thread's own) holding at least <paramref name="floats"/> floats, replaced by a larger one
+    /// when it does not; contents undefined after a replacement. A power of two, at least 1 MiB: which step's part a pool
+    /// thread runs varies from run to run, so a thread would otherwise grow its buffer again (and allocate) whenever it
+    /// first meets a larger part.
+    /// </summary>
+    internal static float* Grow(ref AlignedBuffer? buffer, long floats)
     {
         long bytes = floats * sizeof(float);
-        var b = t_buffer;
+        var b = buffer;
         if (b == null || b.ByteLength < bytes)
         {
             b?.Dispose();
-            // A power of two, at least 1 MiB: which step's part a pool thread runs varies from run to run, so a thread
-            // would otherwise grow its buffer again (and allocate) whenever it first meets a larger part.
-            t_buffer = b = new AlignedBuffer(Math.Max(1L << 20, (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)bytes)), zero: false);
+            buffer = b = new AlignedBuffer(Math.Max(1L << 20, (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)bytes)), zero: false);
         }
         return b.Floats;
     }
