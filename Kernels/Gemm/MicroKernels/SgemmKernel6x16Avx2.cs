@@ -29,12 +29,23 @@ internal static unsafe class SgemmKernel6x16Avx2
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, Vector256<float> v0, Vector256<float> v1, bool accumulate)
+    {
+        if (accumulate) { v0 += Vector256.Load(c); v1 += Vector256.Load(c + 8); }
+        Vector256.Store(v0, c);
+        Vector256.Store(v1, c + 8);
+    }
+
     [SkipLocalsInit]
     private static void Tile<TRows>(float* a, float* b, int kc, float* c, nint ldc, int row0, int col0, int cols, TileContext* t)
         where TRows : struct, IRowCount
     {
         int R = TRows.Value;
-        float* tile = stackalloc float[6 * 16];
+        // Decided before the k loop, from the context alone (no static field: see SgemmKernel12x32Avx512).
+        bool plainStore = t->PlainStores && cols >= 16 && t->AlphaIsOne && (!t->First || t->Beta == 0)
+            && (!t->Last || (t->BiasKind == BiasKind.None && t->Residual == null && t->Activation.Kind == ActivationKind.None));
+        bool accumulate = !t->First;
         Vector256<float> c0_0 = default, c0_1 = default;
         Vector256<float> c1_0 = default, c1_1 = default;
         Vector256<float> c2_0 = default, c2_1 = default;
@@ -54,6 +65,20 @@ internal static unsafe class SgemmKernel6x16Avx2
             a += R;
             b += 16;
         }
+        if (plainStore)
+        {
+            // Nothing but a store or an accumulate to do: straight from the accumulators, no stack tile or call. With the
+            // JIT held to AVX2's 16 registers (DOTNET_EnableAVX512F=0), 6×16 at kc = 64 86% → 92% of the AVX2 peak, 1024³
+            // +2.3-2.9%, 64×3136×576 +2.4-3.3% (in-process A/B); the k loop keeps its accumulators in registers.
+            StoreRow(c, c0_0, c0_1, accumulate);
+            if (R > 1) StoreRow(c + ldc, c1_0, c1_1, accumulate);
+            if (R > 2) StoreRow(c + 2 * ldc, c2_0, c2_1, accumulate);
+            if (R > 3) StoreRow(c + 3 * ldc, c3_0, c3_1, accumulate);
+            if (R > 4) StoreRow(c + 4 * ldc, c4_0, c4_1, accumulate);
+            if (R > 5) StoreRow(c + 5 * ldc, c5_0, c5_1, accumulate);
+            return;
+        }
+        float* tile = stackalloc float[6 * 16];
         { Vector256.Store(c0_0, tile + 0); Vector256.Store(c0_1, tile + 8); }
         if (R > 1) { Vector256.Store(c1_0, tile + 16); Vector256.Store(c1_1, tile + 24); }
         if (R > 2) { Vector256.Store(c2_0, tile + 32); Vector256.Store(c2_1, tile + 40); }
