@@ -244,9 +244,9 @@ internal unsafe struct GemmDriver : IParallelBody
                         }
                         if (mp < mbEnd)
                         {
-                            // An odd panel out: on its own (a tail this narrow reads no prefetch fields of the context).
+                            // An odd panel out: the same tail kernel on its own (it reads no prefetch fields of the context).
                             int r0 = PanelRow(mp);
-                            Kernel.Run(PanelRow(mp + 1) - r0, cols, panels[mp - mb], bSlice, sliceStride, kc, C + r0 * Ldc + col0, (nint)Ldc, r0, col0, &ctx);
+                            Kernel.RunTail(PanelRow(mp + 1) - r0, cols, panels[mp - mb], bSlice, kc, C + r0 * Ldc + col0, (nint)Ldc, r0, col0, &ctx);
                         }
                         continue;
                     }
