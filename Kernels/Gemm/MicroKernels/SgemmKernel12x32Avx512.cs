@@ -117,7 +117,7 @@ internal static unsafe class SgemmKernel12x32Avx512
         // Decided before the k loop, so that after it the accumulators go straight to C or to the stack tile.
         // (No static fields are read here: a class-initialization check is a call, and the JIT, sinking the read past the
         // loop, then kept all 24 accumulators in memory, storing each after every FMA: 20% of peak.)
-        bool plainStore = t->PlainStores && cols >= (two ? 32 : 16) && t->AlphaIsOne && (!t->First || t->Beta == 0)
+        bool plainStore = t->PlainStores && cols >= (two ? 32 : 16) && t->MergesPlainly
             && (!t->Last || RowEpilogue512.IsInline(t->Activation.Kind));
         float* bNext = b + bPanelStride;
         // Pull the C tile toward L1 while the k loop runs, so its misses do not stall the stores: with a large M×N

@@ -43,8 +43,7 @@ internal static unsafe class SgemmKernel6x16Avx2
     {
         int R = TRows.Value;
         // Decided before the k loop, from the context alone (no static field: see SgemmKernel12x32Avx512).
-        bool plainStore = t->PlainStores && cols >= 16 && t->AlphaIsOne && (!t->First || t->Beta == 0)
-            && (!t->Last || (t->BiasKind == BiasKind.None && t->Residual == null && t->Activation.Kind == ActivationKind.None));
+        bool plainStore = t->PlainStores && cols >= 16 && t->MergesPlainly && (!t->Last || t->EpilogueIsEmpty);
         bool accumulate = !t->First;
         Vector256<float> c0_0 = default, c0_1 = default;
         Vector256<float> c1_0 = default, c1_1 = default;

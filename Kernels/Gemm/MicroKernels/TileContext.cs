@@ -40,14 +40,20 @@ internal unsafe struct TileContext
     public float* PrefetchA;
 
     /// <summary>
-    /// Whether the AVX-512 kernel may store a tile with nothing but a store or accumulate to do straight from its
+    /// Whether the AVX-512 and AVX2 kernels may store a tile with nothing but a store or accumulate to do straight from their
     /// accumulators (see <see cref="SgemmKernel12x32Avx512"/>); from <see cref="AllowPlainStores"/>, read here so that
-    /// the kernel reads no static field.
+    /// the kernels read no static field.
     /// </summary>
     public bool PlainStores;
 
     /// <summary>Default of <see cref="PlainStores"/>. A field for A/B runs.</summary>
     internal static bool AllowPlainStores = true;
+
+    /// <summary>Whether C is merged as is: alpha 1, and either an earlier K block's sum is added or C is not read (beta 0).</summary>
+    public readonly bool MergesPlainly => AlphaIsOne && (!First || Beta == 0);
+
+    /// <summary>Whether the epilogue does nothing: no bias, no residual, no activation.</summary>
+    public readonly bool EpilogueIsEmpty => BiasKind == BiasKind.None && Residual == null && Activation.Kind == ActivationKind.None;
 
     public TileContext(float alpha, float beta, in GemmEpilogue e)
     {

@@ -15,7 +15,7 @@ internal static unsafe class TileStore256
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Tile(float* c, nint ldc, float* tile, int rows, int cols, int row0, int col0, TileContext* t)
     {
-        if (!(t->Last && t->AlphaIsOne && (!t->First || t->Beta == 0) && TileStore512.FastLastStore))
+        if (!(t->Last && t->MergesPlainly && TileStore512.FastLastStore))
         {
             for (int r = 0; r < rows; r++, c += ldc, tile += 16)
                 Row(c, Vector256.Load(tile), Vector256.Load(tile + 8), row0 + r, col0, cols, t);

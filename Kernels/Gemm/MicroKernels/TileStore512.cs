@@ -15,7 +15,7 @@ internal static unsafe class TileStore512
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Tile(float* c, nint ldc, float* tile, int rows, int cols, int row0, int col0, TileContext* t)
     {
-        if (t->AlphaIsOne && (!t->First || t->Beta == 0) && (!t->Last || FastLastStore))
+        if (t->MergesPlainly && (!t->Last || FastLastStore))
         {
             // Alpha 1, and C either accumulated from earlier K blocks or not read.
             if (cols >= 32) { FullWidth(c, ldc, tile, rows, row0, col0, t); return; }
